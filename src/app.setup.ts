@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import { HttpExceptionFilter } from './common/http/http-exception.filter.js';
+import { createValidationPipe } from './common/http/validation.js';
+import type { AppConfig } from './config/app.config.js';
+
+export const API_PREFIX = 'api';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The Fastify adapter: body limit, and request ids taken from X-Request-ID when sane, else new UUIDs. */
+export function createAdapter(config: AppConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: false,
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+}
+
+/** Builds the configured Nest application on `databaseUrl`, ready to listen; used by main.ts and the tests. */
+export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), createAdapter(config), {
+    bufferLogs: true,
+    // Fastify's own JSON parser (with the body limit) is used; see configureApp for the accepted types.
+    bodyParser: false,
+  });
+  await configureApp(app, config);
+  return app;
+}
+
+/** Everything main.ts and the tests share: prefix, pipes, filters, security headers, CORS, Swagger. */
+export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpExceptionFilter());
+  // The API speaks JSON only: any other body type is a 415 rather than a string that fails validation.
+  app.getHttpAdapter().getInstance().removeContentTypeParser(['text/plain']);
+
+  await app.register(helmet, {
+    // Swagger UI needs its inline script and styles.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+      },
+    },
+  });
+  app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  setupSwagger(app, config);
+}
+
+function setupSwagger(app: INestApplication, config: AppConfig): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Junction CRM API')
+      .setDescription(
+        'A multi-tenant CRM driven by n8n and Activepieces workflows. Authenticate with ' +
+          '`Authorization: Bearer <session or API token>` (POST /api/auth/register or /api/auth/login gives one). ' +
+          'Inbound webhooks (POST /api/webhooks/{event_name}) use `X-Tenant-ID` + `X-API-Key` instead.',
+      )
+      .setVersion(config.version)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A session token (jcs_…) or API token (jct_…)' }, 'bearer')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Your tenant id (GET /api/auth/me)' }, 'tenant-id')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'POST /api/tenants/current/webhook-api-key' }, 'api-key')
+      .build(),
+  );
+  SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
+    jsonDocumentUrl: `${API_PREFIX}/docs-json`,
+    customSiteTitle: 'Junction CRM API',
+  });
+}

@@ -1,0 +1,162 @@
+import { Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import type { AuthContext } from '../common/auth/auth-context.js';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../common/crypto/password.js';
+import { displayPrefix, generateToken, sha256Hex, TOKEN_PREFIX } from '../common/crypto/tokens.js';
+import type { AppConfig } from '../config/app.config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+import { UserResponseDto } from '../users/dto/user-response.dto.js';
+import { User, type UserRole } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { AccessToken, type AccessTokenKind } from './access-token.entity.js';
+import type {
+  ApiTokenResponseDto,
+  CreateApiTokenDto,
+  CreatedApiTokenResponseDto,
+  LoginDto,
+  MeResponseDto,
+  RegisterDto,
+  RegisterResponseDto,
+  SessionResponseDto,
+} from './dto/auth.dto.js';
+import { LoginThrottleService } from './login-throttle.service.js';
+
+// last_used_at is a hint, not an audit log: write it at most once a minute per token.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+function apiTokenResponse(token: AccessToken): ApiTokenResponseDto {
+  return {
+    id: token.id,
+    name: token.name ?? '',
+    prefix: token.prefix,
+    expires_at: token.expiresAt?.toISOString() ?? null,
+    last_used_at: token.lastUsedAt?.toISOString() ?? null,
+    created_at: token.createdAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly throttle: LoginThrottleService,
+  ) {}
+
+  /** Creates a tenant with this person as its admin, and logs them in. */
+  async register(dto: RegisterDto): Promise<RegisterResponseDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const tenant = await manager.getRepository(Tenant).save(manager.getRepository(Tenant).create({ name: dto.tenant_name }));
+      const user = await this.users.insert(manager, {
+        tenantId: tenant.id,
+        email: dto.email,
+        name: dto.name,
+        password: dto.password,
+        role: 'admin',
+      });
+      const session = await this.issueSession(manager, user);
+      return { ...session, tenant: { id: tenant.id, name: tenant.name } };
+    });
+  }
+
+  async login(dto: LoginDto, ip: string): Promise<SessionResponseDto> {
+    await this.throttle.assertAllowed(dto.email, ip);
+    const user = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where('lower(u.email) = lower(:email)', { email: dto.email })
+      .getOne();
+    // Verify against a dummy hash when the email is unknown, so timing does not reveal which emails exist.
+    const valid = await verifyPassword(dto.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    if (!user || !valid) {
+      await this.throttle.recordFailure(dto.email, ip);
+      throw new UnauthorizedException('Email or password is wrong');
+    }
+    await this.throttle.recordSuccess(dto.email, ip);
+    return this.issueSession(this.dataSource.manager, user);
+  }
+
+  async logout(auth: AuthContext): Promise<void> {
+    await this.dataSource.getRepository(AccessToken).update({ id: auth.tokenId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  async me(auth: AuthContext): Promise<MeResponseDto> {
+    const user = await this.dataSource.getRepository(User).findOne({ where: { id: auth.userId }, relations: { tenant: true } });
+    if (!user?.tenant) throw new UnauthorizedException('The user behind this token no longer exists');
+    return { ...UserResponseDto.from(user), tenant: { id: user.tenant.id, name: user.tenant.name } };
+  }
+
+  /** Resolves a bearer token to its caller, or null when it is unknown, expired or revoked. */
+  async authenticate(token: string): Promise<AuthContext | null> {
+    const row = await this.dataSource
+      .getRepository(AccessToken)
+      .createQueryBuilder('t')
+      .innerJoin(User, 'u', 'u.id = t.userId')
+      .select(['t.id AS id', 't.tenantId AS tenant_id', 't.userId AS user_id', 't.kind AS kind', 't.lastUsedAt AS last_used_at', 'u.role AS role'])
+      .where('t.tokenHash = :hash', { hash: sha256Hex(token) })
+      .andWhere('t.revokedAt IS NULL')
+      .andWhere('(t.expiresAt IS NULL OR t.expiresAt > now())')
+      .getRawOne<{ id: string; tenant_id: string; user_id: string; kind: AccessTokenKind; last_used_at: Date | null; role: UserRole }>();
+    if (!row) return null;
+    if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > LAST_USED_RESOLUTION_MS) {
+      await this.dataSource.getRepository(AccessToken).update({ id: row.id }, { lastUsedAt: new Date() });
+    }
+    return { userId: row.user_id, tenantId: row.tenant_id, role: row.role, tokenId: row.id, tokenKind: row.kind };
+  }
+
+  async createApiToken(auth: AuthContext, dto: CreateApiTokenDto): Promise<CreatedApiTokenResponseDto> {
+    const token = generateToken(TOKEN_PREFIX.api);
+    const expiresAt = dto.expires_in_days ? new Date(Date.now() + dto.expires_in_days * 86_400_000) : null;
+    const repository = this.dataSource.getRepository(AccessToken);
+    const saved = await repository.save(
+      repository.create({
+        tenantId: auth.tenantId,
+        userId: auth.userId,
+        kind: 'api',
+        name: dto.name,
+        tokenHash: sha256Hex(token),
+        prefix: displayPrefix(token),
+        expiresAt,
+      }),
+    );
+    return { ...apiTokenResponse(saved), token };
+  }
+
+  /** The caller's own API tokens that are still usable (never the tokens themselves). */
+  async listApiTokens(auth: AuthContext): Promise<ApiTokenResponseDto[]> {
+    const tokens = await this.dataSource
+      .getRepository(AccessToken)
+      .createQueryBuilder('t')
+      .where('t.userId = :userId AND t.tenantId = :tenantId AND t.kind = :kind', { userId: auth.userId, tenantId: auth.tenantId, kind: 'api' })
+      .andWhere('t.revokedAt IS NULL')
+      .andWhere('(t.expiresAt IS NULL OR t.expiresAt > now())')
+      .orderBy('t.createdAt', 'DESC')
+      .getMany();
+    return tokens.map(apiTokenResponse);
+  }
+
+  async revokeApiToken(auth: AuthContext, id: string): Promise<void> {
+    const result = await this.dataSource
+      .getRepository(AccessToken)
+      .update({ id, userId: auth.userId, tenantId: auth.tenantId, kind: 'api', revokedAt: IsNull() }, { revokedAt: new Date() });
+    if (!result.affected) throw new NotFoundException(`API token ${id} not found`);
+  }
+
+  private async issueSession(manager: EntityManager, user: User): Promise<SessionResponseDto> {
+    const token = generateToken(TOKEN_PREFIX.session);
+    const expiresAt = new Date(Date.now() + this.config.sessionTtlHours * 3_600_000);
+    await manager.getRepository(AccessToken).insert({
+      tenantId: user.tenantId,
+      userId: user.id,
+      kind: 'session',
+      name: null,
+      tokenHash: sha256Hex(token),
+      prefix: displayPrefix(token),
+      expiresAt,
+    });
+    return { token, expires_at: expiresAt.toISOString(), user: UserResponseDto.from(user) };
+  }
+}

@@ -1,0 +1,32 @@
+import type { DataSourceOptions } from 'typeorm';
+import { entities } from './entities.js';
+import { migrations } from './migrations/index.js';
+import { SnakeNamingStrategy } from './snake-naming.strategy.js';
+
+export interface DataSourceSettings {
+  url: string;
+  poolSize: number;
+  migrationsRun: boolean;
+}
+
+/** The one data-source definition shared by the app, the CLI, ormconfig.ts and the tests. */
+export function buildDataSourceOptions(settings: DataSourceSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    uuidExtension: 'pgcrypto',
+    url: settings.url,
+    entities,
+    migrations,
+    migrationsRun: settings.migrationsRun,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    namingStrategy: new SnakeNamingStrategy(),
+    logging: ['error', 'migration'],
+    extra: {
+      max: settings.poolSize,
+      application_name: 'junction-crm',
+      // A connection that cannot be had within this long means the pool is saturated; fail instead of queueing forever.
+      connectionTimeoutMillis: 10_000,
+    },
+  };
+}

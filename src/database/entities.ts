@@ -1,0 +1,7 @@
+import { AccessToken } from '../auth/access-token.entity.js';
+import { LoginAttempt } from '../auth/login-attempt.entity.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+import { User } from '../users/user.entity.js';
+
+/** Every entity; listed explicitly because ESM builds cannot be globbed reliably. */
+export const entities = [Tenant, User, AccessToken, LoginAttempt];

@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.setup.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/app.config.js';
+import { openDatabase } from './database/open-database.js';
+
+const logger = new Logger('Bootstrap');
+
+function readConfig(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const config = readConfig();
+  if (config.secretsEncryptionKeyIsDevelopmentDefault) {
+    logger.warn('SECRETS_ENCRYPTION_KEY is not set: using the development key. Set it before storing real secrets.');
+  }
+  const database = await openDatabase(config, { log: (message) => logger.log(message), warn: (message) => logger.warn(message) });
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(config, database.url);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
+  logger.log(`Junction CRM ${config.version} listening on http://localhost:${config.port}/api (docs at /api/docs)`);
+
+  // Order matters: stop taking requests and finish in-flight work, close the pool, then stop the embedded server.
+  let shuttingDown = false;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.log(`${signal} received: shutting down`);
+    try {
+      await app.close();
+      await database.stop();
+      process.exit(0);
+    } catch (error) {
+      logger.error(`Shutdown failed: ${String(error)}`);
+      process.exit(1);
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (received) => void shutdown(received));
+}
+
+bootstrap().catch((error: unknown) => {
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AuthContext } from '../common/auth/auth-context.js';
+import { digestsEqual, displayPrefix, generateToken, sha256Hex, TOKEN_PREFIX } from '../common/crypto/tokens.js';
+import { Tenant } from './tenant.entity.js';
+import { TenantResponseDto } from './dto/tenant-response.dto.js';
+import type { WebhookApiKeyResponseDto } from './dto/webhook-api-key.dto.js';
+
+@Injectable()
+export class TenantsService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async getCurrent(auth: AuthContext): Promise<TenantResponseDto> {
+    return TenantResponseDto.from(await this.findOrFail(auth.tenantId));
+  }
+
+  /**
+   * Generates a new inbound webhook API key and returns it once. The previous key stays valid for
+   * `graceSeconds` so running workflows can be switched over.
+   */
+  async rotateWebhookApiKey(tenantId: string, graceSeconds: number): Promise<WebhookApiKeyResponseDto> {
+    const apiKey = generateToken(TOKEN_PREFIX.webhookApiKey);
+    const prefix = displayPrefix(apiKey);
+    const rows = await this.dataSource.query<Array<{ created_at: Date; previous_webhook_api_key_expires_at: Date | null }>>(
+      `UPDATE tenants SET
+         previous_webhook_api_key_hash = CASE WHEN $3::int > 0 THEN webhook_api_key_hash END,
+         previous_webhook_api_key_expires_at = CASE WHEN $3::int > 0 AND webhook_api_key_hash IS NOT NULL
+           THEN now() + make_interval(secs => $3::int) END,
+         webhook_api_key_hash = $2,
+         webhook_api_key_prefix = $4,
+         webhook_api_key_created_at = now(),
+         updated_at = now()
+       WHERE id = $1
+       RETURNING webhook_api_key_created_at AS created_at, previous_webhook_api_key_expires_at`,
+      [tenantId, sha256Hex(apiKey), graceSeconds, prefix],
+    );
+    // A raw UPDATE … RETURNING comes back as [rows, count] from the pg driver through TypeORM.
+    const [updated] = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
+    if (!updated) throw new NotFoundException(`Tenant ${tenantId} not found`);
+    return {
+      tenant_id: tenantId,
+      api_key: apiKey,
+      prefix,
+      created_at: new Date(updated.created_at).toISOString(),
+      previous_key_expires_at: updated.previous_webhook_api_key_expires_at
+        ? new Date(updated.previous_webhook_api_key_expires_at).toISOString()
+        : null,
+    };
+  }
+
+  /** True when `apiKey` is the tenant's current key, or its previous key within the grace period. Constant-time. */
+  async verifyWebhookApiKey(tenantId: string, apiKey: string): Promise<boolean> {
+    const tenant = await this.dataSource.getRepository(Tenant).findOneBy({ id: tenantId });
+    const presented = sha256Hex(apiKey);
+    const current = tenant?.webhookApiKeyHash ? digestsEqual(presented, tenant.webhookApiKeyHash) : false;
+    const previous =
+      tenant?.previousWebhookApiKeyHash && tenant.previousWebhookApiKeyExpiresAt && tenant.previousWebhookApiKeyExpiresAt > new Date()
+        ? digestsEqual(presented, tenant.previousWebhookApiKeyHash)
+        : false;
+    return current || previous;
+  }
+
+  private async findOrFail(id: string): Promise<Tenant> {
+    const tenant = await this.dataSource.getRepository(Tenant).findOneBy({ id });
+    if (!tenant) throw new NotFoundException(`Tenant ${id} not found`);
+    return tenant;
+  }
+}

@@ -1,0 +1,70 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AuthContext } from '../common/auth/auth-context.js';
+import { hashPassword } from '../common/crypto/password.js';
+import { paginate, type PageQueryDto } from '../common/http/pagination.js';
+import { User, type UserRole } from './user.entity.js';
+import { UserResponseDto } from './dto/user-response.dto.js';
+import type { CreateUserDto } from './dto/create-user.dto.js';
+
+export interface NewUser {
+  tenantId: string;
+  email: string;
+  name: string;
+  password: string;
+  role: UserRole;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  /** Creates a user in the caller's tenant and emits user.created. */
+  async create(auth: AuthContext, dto: CreateUserDto): Promise<UserResponseDto> {
+    const user = await this.dataSource.transaction((manager) =>
+      this.insert(manager, { tenantId: auth.tenantId, email: dto.email, name: dto.name, password: dto.password, role: dto.role ?? 'member' }),
+    );
+    return UserResponseDto.from(user);
+  }
+
+  /** Inserts a user inside the caller's transaction; a taken email (any case, any tenant) is a 409. */
+  async insert(manager: EntityManager, input: NewUser): Promise<User> {
+    const repository = manager.getRepository(User);
+    const taken = await repository.createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email: input.email }).getExists();
+    if (taken) throw new ConflictException(`A user with email ${input.email} already exists`);
+    const user = repository.create({
+      tenantId: input.tenantId,
+      email: input.email,
+      name: input.name,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+    });
+    try {
+      await repository.insert(user);
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictException(`A user with email ${input.email} already exists`);
+      throw error;
+    }
+    const saved = await repository.findOneByOrFail({ id: user.id });
+    await this.events.emitAsync('user.created', { manager, user: saved });
+    return saved;
+  }
+
+  async list(auth: AuthContext, page: PageQueryDto): Promise<{ data: UserResponseDto[]; next_cursor: string | null }> {
+    const query = this.dataSource.getRepository(User).createQueryBuilder('u').where('u.tenantId = :tenantId', { tenantId: auth.tenantId });
+    return paginate(query, page, UserResponseDto.from);
+  }
+
+  async get(auth: AuthContext, id: string): Promise<UserResponseDto> {
+    const user = await this.dataSource.getRepository(User).findOneBy({ id, tenantId: auth.tenantId });
+    if (!user) throw new NotFoundException(`User ${id} not found`);
+    return UserResponseDto.from(user);
+  }
+}
