@@ -3,9 +3,11 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module.js';
+import { ContactsModule } from './contacts/contacts.module.js';
 import type { AppConfig } from './config/app.config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { loggerOptions } from './logging.js';
 import { TenantsModule } from './tenants/tenants.module.js';
@@ -22,10 +24,12 @@ export class AppModule {
         DatabaseModule.forRoot(config, databaseUrl),
         EventEmitterModule.forRoot({ wildcard: false }),
         ScheduleModule.forRoot(),
+        EventsModule,
         HealthModule,
         AuthModule,
         UsersModule,
         TenantsModule,
+        ContactsModule,
       ],
     };
   }

@@ -1,9 +1,10 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/auth/auth-context.js';
 import { hashPassword } from '../common/crypto/password.js';
+import { DomainEventPublisher } from '../events/domain-event-publisher.js';
+import { isUniqueViolation } from '../common/http/conflict.js';
 import { paginate, type PageQueryDto } from '../common/http/pagination.js';
 import { User, type UserRole } from './user.entity.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
@@ -17,13 +18,11 @@ export interface NewUser {
   role: UserRole;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 @Injectable()
 export class UsersService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly events: EventEmitter2,
+    private readonly events: DomainEventPublisher,
   ) {}
 
   /** Creates a user in the caller's tenant and emits user.created. */
@@ -49,11 +48,17 @@ export class UsersService {
     try {
       await repository.insert(user);
     } catch (error) {
-      if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictException(`A user with email ${input.email} already exists`);
+      if (isUniqueViolation(error)) throw new ConflictException(`A user with email ${input.email} already exists`);
       throw error;
     }
     const saved = await repository.findOneByOrFail({ id: user.id });
-    await this.events.emitAsync('user.created', { manager, user: saved });
+    await this.events.publish(manager, saved.tenantId, 'user.created', {
+      user_id: saved.id,
+      email: saved.email,
+      name: saved.name,
+      role: saved.role,
+      created_at: saved.createdAt.toISOString(),
+    });
     return saved;
   }
 

@@ -18,13 +18,21 @@ export function toErrorResponse(exception: unknown): ErrorResponseDto {
     const body = exception.getResponse();
     const base = { statusCode: status, error: STATUS_CODES[status] ?? 'Error' };
     if (typeof body === 'string') return { ...base, message: body };
-    const { message, error, details } = body as { message?: unknown; error?: unknown; details?: ErrorDetailDto[] };
+    // `headers` is an instruction to the filter, not part of the body; other extra keys (existing_id) pass through.
+    const { message, error, details, statusCode: _status, headers: _headers, ...extra } = body as {
+      message?: unknown;
+      error?: unknown;
+      details?: ErrorDetailDto[];
+      statusCode?: number;
+      headers?: unknown;
+    };
     const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
     return {
       ...base,
       error: typeof error === 'string' ? error : base.error,
       message: text,
       ...(details ? { details } : {}),
+      ...extra,
     };
   }
   const candidate = (exception ?? {}) as ErrorLike;

@@ -1,4 +1,5 @@
 import { Platform1795896907293 } from './1795896907293-Platform.js';
+import { CrmRecords1795897507594 } from './1795897507594-CrmRecords.js';
 
 /** Every migration in order; listed explicitly because ESM builds cannot be globbed reliably. */
-export const migrations = [Platform1795896907293];
+export const migrations = [Platform1795896907293, CrmRecords1795897507594];

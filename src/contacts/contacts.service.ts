@@ -1,0 +1,139 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import type { AuthContext } from '../common/auth/auth-context.js';
+import { duplicateOf, isUniqueViolation } from '../common/http/conflict.js';
+import { paginate } from '../common/http/pagination.js';
+import { diffFields, DomainEventPublisher } from '../events/domain-event-publisher.js';
+import { Contact } from './contact.entity.js';
+import {
+  contactEventFields,
+  ContactResponseDto,
+  type CreateContactDto,
+  type ListContactsQueryDto,
+  type UpdateContactDto,
+} from './dto/contact.dto.js';
+
+// Must match the expression of contacts_search_trgm_idx in the migration, or the index is not used.
+const SEARCH_EXPRESSION = `lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.email, '') || ' ' || coalesce(c.company, ''))`;
+const EMAIL_CONSTRAINT = 'contacts_tenant_id_email_lower_key';
+const EVENT_FIELDS = ['first_name', 'last_name', 'email', 'phone', 'company', 'source', 'custom_fields'] as const;
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** The request's fields as entity properties; undefined means "not given". */
+function toEntityFields(dto: CreateContactDto | UpdateContactDto): Partial<Contact> {
+  const fields: Partial<Contact> = {
+    firstName: dto.first_name,
+    lastName: dto.last_name,
+    email: dto.email,
+    phone: dto.phone,
+    company: dto.company,
+    source: dto.source,
+    customFields: dto.custom_fields,
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Contact>;
+}
+
+@Injectable()
+export class ContactsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: DomainEventPublisher,
+  ) {}
+
+  async create(auth: AuthContext, dto: CreateContactDto): Promise<ContactResponseDto> {
+    const contact = await this.dataSource.transaction((manager) => this.insert(manager, auth.tenantId, toEntityFields(dto)));
+    return ContactResponseDto.from(contact);
+  }
+
+  /** Inserts a contact and publishes contact.created in the caller's transaction; a taken email is a 409. */
+  async insert(manager: EntityManager, tenantId: string, fields: Partial<Contact>): Promise<Contact> {
+    if (fields.email) await this.assertEmailFree(manager, tenantId, fields.email);
+    const repository = manager.getRepository(Contact);
+    const contact = repository.create({ customFields: {}, ...fields, tenantId });
+    try {
+      await repository.insert(contact as QueryDeepPartialEntity<Contact>);
+    } catch (error) {
+      if (isUniqueViolation(error, EMAIL_CONSTRAINT) && fields.email) await this.assertEmailFree(manager, tenantId, fields.email);
+      throw error;
+    }
+    const saved = await repository.findOneByOrFail({ id: contact.id });
+    await this.events.publish(manager, tenantId, 'contact.created', contactEventFields(saved));
+    return saved;
+  }
+
+  async list(auth: AuthContext, query: ListContactsQueryDto): Promise<{ data: ContactResponseDto[]; next_cursor: string | null }> {
+    const builder = this.dataSource.getRepository(Contact).createQueryBuilder('c').where('c.tenantId = :tenantId', { tenantId: auth.tenantId });
+    if (query.email) builder.andWhere('lower(c.email) = :email', { email: query.email.toLowerCase() });
+    if (query.q) builder.andWhere(`${SEARCH_EXPRESSION} LIKE :pattern`, { pattern: `%${escapeLike(query.q.toLowerCase())}%` });
+    return paginate(builder, query, ContactResponseDto.from);
+  }
+
+  async get(auth: AuthContext, id: string): Promise<ContactResponseDto> {
+    return ContactResponseDto.from(await this.findOrFail(this.dataSource.manager, auth.tenantId, id));
+  }
+
+  async update(auth: AuthContext, id: string, dto: UpdateContactDto): Promise<ContactResponseDto> {
+    const contact = await this.dataSource.transaction((manager) => this.applyChanges(manager, auth.tenantId, id, toEntityFields(dto)));
+    return ContactResponseDto.from(contact);
+  }
+
+  /**
+   * Applies changes to a contact (locked for the transaction) and publishes contact.updated with the
+   * fields that really changed; a change that changes nothing writes and publishes nothing.
+   */
+  async applyChanges(manager: EntityManager, tenantId: string, id: string, fields: Partial<Contact>): Promise<Contact> {
+    const repository = manager.getRepository(Contact);
+    const before = await this.findOrFail(manager, tenantId, id, true);
+    const candidate = repository.merge(repository.create({ ...before }), fields);
+    const changes = diffFields(contactEventFields(before), contactEventFields(candidate), EVENT_FIELDS);
+    if (Object.keys(changes).length === 0) return before;
+    if (changes.email && candidate.email && candidate.email.toLowerCase() !== before.email?.toLowerCase()) {
+      await this.assertEmailFree(manager, tenantId, candidate.email);
+    }
+    try {
+      await repository.update({ id, tenantId }, fields as QueryDeepPartialEntity<Contact>);
+    } catch (error) {
+      if (isUniqueViolation(error, EMAIL_CONSTRAINT) && candidate.email) await this.assertEmailFree(manager, tenantId, candidate.email);
+      throw error;
+    }
+    const after = await repository.findOneByOrFail({ id });
+    await this.events.publish(manager, tenantId, 'contact.updated', { ...contactEventFields(after), changes });
+    return after;
+  }
+
+  async remove(auth: AuthContext, id: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const contact = await this.findOrFail(manager, auth.tenantId, id, true);
+      await manager.getRepository(Contact).delete({ id, tenantId: auth.tenantId });
+      await this.events.publish(manager, auth.tenantId, 'contact.deleted', contactEventFields(contact));
+    });
+  }
+
+  /** The tenant's contact with this email (any case), or null. */
+  findByEmail(manager: EntityManager, tenantId: string, email: string, lock = false): Promise<Contact | null> {
+    const query = manager
+      .getRepository(Contact)
+      .createQueryBuilder('c')
+      .where('c.tenantId = :tenantId AND lower(c.email) = lower(:email)', { tenantId, email });
+    if (lock) query.setLock('pessimistic_write');
+    return query.getOne();
+  }
+
+  private async assertEmailFree(manager: EntityManager, tenantId: string, email: string): Promise<void> {
+    const existing = await this.findByEmail(manager, tenantId, email);
+    if (existing) throw duplicateOf(`A contact with email ${email} already exists (id ${existing.id})`, 'email', existing.id);
+  }
+
+  private async findOrFail(manager: EntityManager, tenantId: string, id: string, lock = false): Promise<Contact> {
+    const query = manager.getRepository(Contact).createQueryBuilder('c').where('c.id = :id AND c.tenantId = :tenantId', { id, tenantId });
+    if (lock) query.setLock('pessimistic_write');
+    const contact = await query.getOne();
+    if (!contact) throw new NotFoundException(`Contact ${id} not found`);
+    return contact;
+  }
+}

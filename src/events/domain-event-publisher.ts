@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { DomainEventRecord } from './domain-event.entity.js';
+import type { EventDataMap, EventName, EventPayload } from './event-catalog.js';
+
+/** What every listener receives: the event, and the transaction it must write in. */
+export interface PublishedEvent<N extends EventName = EventName> {
+  id: string;
+  name: N;
+  tenantId: string;
+  occurredAt: Date;
+  payload: EventPayload<N>;
+  /** The EntityManager of the transaction that made the change; listeners write through it. */
+  manager: EntityManager;
+}
+
+/** Emitted for every domain event, whatever its name: the webhook fan-out listens to this one. */
+export const DOMAIN_EVENT = 'domain-event';
+
+/**
+ * Records domain events in the outbox and notifies listeners, inside the caller's transaction: if the
+ * change rolls back, so do the event and everything listeners wrote. A listener that throws aborts the
+ * change, so an event is never lost between the write and its fan-out.
+ */
+@Injectable()
+export class DomainEventPublisher {
+  constructor(private readonly emitter: EventEmitter2) {}
+
+  async publish<N extends EventName>(manager: EntityManager, tenantId: string, name: N, data: EventDataMap[N]): Promise<PublishedEvent<N>> {
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error(`Domain event ${name} must be published inside a transaction`);
+    }
+    const id = randomUUID();
+    const occurredAt = new Date();
+    const payload = { event_id: id, event_name: name, occurred_at: occurredAt.toISOString(), tenant_id: tenantId, ...data } as EventPayload<N>;
+    await manager.insert(DomainEventRecord, { id, tenantId, eventName: name, payload: payload as unknown as Record<string, never>, occurredAt });
+    const event: PublishedEvent<N> = { id, name, tenantId, occurredAt, payload, manager };
+    await this.emitter.emitAsync(DOMAIN_EVENT, event);
+    await this.emitter.emitAsync(name, event);
+    return event;
+  }
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
+  );
+}
+
+/** Field-by-field differences between two snapshots; only fields whose value really changed. */
+export function diffFields<T extends object>(before: T, after: T, fields: ReadonlyArray<keyof T & string>): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const field of fields) {
+    if (canonical(before[field]) !== canonical(after[field])) changes[field] = { from: before[field], to: after[field] };
+  }
+  return changes;
+}
