@@ -7,11 +7,15 @@ import { ContactsModule } from './contacts/contacts.module.js';
 import type { AppConfig } from './config/app.config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DealsModule } from './deals/deals.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
+import { InvoicesModule } from './invoices/invoices.module.js';
 import { loggerOptions } from './logging.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { UsersModule } from './users/users.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class AppModule {
@@ -25,11 +29,15 @@ export class AppModule {
         EventEmitterModule.forRoot({ wildcard: false }),
         ScheduleModule.forRoot(),
         EventsModule,
+        MetricsModule,
         HealthModule,
         AuthModule,
         UsersModule,
         TenantsModule,
         ContactsModule,
+        WebhooksModule,
+        DealsModule,
+        InvoicesModule,
       ],
     };
   }

@@ -33,6 +33,10 @@ export interface AppConfig {
   webhookTimeoutMs: number;
   webhookAllowPrivateTargets: boolean;
   webhookPollIntervalMs: number;
+  /** Deliveries in flight at once in this process, over all subscriptions. */
+  webhookMaxConcurrency: number;
+  /** Deliveries in flight at once in this process to one subscription, so a slow endpoint cannot take every slot. */
+  webhookMaxConcurrencyPerSubscription: number;
   inboundPollIntervalMs: number;
   inboundMaxBytes: number;
   inboundRateLimit: number;
@@ -183,6 +187,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookTimeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10000, 100, 120000),
     webhookAllowPrivateTargets: boolean(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', nodeEnv !== 'production'),
     webhookPollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 1000, 50, 3600000),
+    webhookMaxConcurrency: integer(env, 'WEBHOOK_MAX_CONCURRENCY', 100, 1, 2000),
+    webhookMaxConcurrencyPerSubscription: integer(env, 'WEBHOOK_MAX_CONCURRENCY_PER_SUBSCRIPTION', 10, 1, 1000),
     inboundPollIntervalMs: integer(env, 'INBOUND_POLL_INTERVAL_MS', 2000, 50, 3600000),
     inboundMaxBytes: integer(env, 'INBOUND_MAX_BYTES', 262144, 1024, 50 * 1024 * 1024),
     inboundRateLimit: integer(env, 'INBOUND_RATE_LIMIT', 100, 1, 1000000),

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { DomainEventRecord } from './domain-event.entity.js';
 import type { EventDataMap, EventName, EventPayload } from './event-catalog.js';
 
 /** What every listener receives: the event, and the transaction it must write in. */
@@ -35,7 +34,13 @@ export class DomainEventPublisher {
     const id = randomUUID();
     const occurredAt = new Date();
     const payload = { event_id: id, event_name: name, occurred_at: occurredAt.toISOString(), tenant_id: tenantId, ...data } as EventPayload<N>;
-    await manager.insert(DomainEventRecord, { id, tenantId, eventName: name, payload: payload as unknown as Record<string, never>, occurredAt });
+    await manager.query('INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at) VALUES ($1, $2, $3, $4, $5)', [
+      id,
+      tenantId,
+      name,
+      JSON.stringify(payload),
+      occurredAt,
+    ]);
     const event: PublishedEvent<N> = { id, name, tenantId, occurredAt, payload, manager };
     await this.emitter.emitAsync(DOMAIN_EVENT, event);
     await this.emitter.emitAsync(name, event);

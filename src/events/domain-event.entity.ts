@@ -14,7 +14,7 @@ export class DomainEventRecord {
   eventName: string;
 
   @Column({ type: 'jsonb' })
-  payload: Record<string, unknown>;
+  payload: Record<string, any>;
 
   @Column({ type: 'timestamptz' })
   occurredAt: Date;

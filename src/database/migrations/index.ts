@@ -1,5 +1,6 @@
 import { Platform1795896907293 } from './1795896907293-Platform.js';
 import { CrmRecords1795897507594 } from './1795897507594-CrmRecords.js';
+import { Webhooks1795898000000 } from './1795898000000-Webhooks.js';
 
 /** Every migration in order; listed explicitly because ESM builds cannot be globbed reliably. */
-export const migrations = [Platform1795896907293, CrmRecords1795897507594];
+export const migrations = [Platform1795896907293, CrmRecords1795897507594, Webhooks1795898000000];

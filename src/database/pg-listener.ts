@@ -1,0 +1,81 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+
+type Handler = () => void;
+
+/**
+ * One dedicated connection that LISTENs for the app's NOTIFY channels and calls their handlers; it
+ * reconnects after a dropped connection and then calls every handler once, in case a notification was missed.
+ */
+@Injectable()
+export class PgListener implements OnApplicationShutdown {
+  private readonly logger = new Logger(PgListener.name);
+  private readonly handlers = new Map<string, Handler[]>();
+  private client: pg.Client | null = null;
+  private connecting: Promise<void> | null = null;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async listen(channel: string, handler: Handler): Promise<void> {
+    const known = this.handlers.get(channel);
+    if (known) known.push(handler);
+    else this.handlers.set(channel, [handler]);
+    await this.connect();
+    if (!known) await this.client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  }
+
+  private connect(): Promise<void> {
+    if (this.client || this.closed) return Promise.resolve();
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    const options = this.dataSource.options as { url?: string };
+    const client = new pg.Client({ connectionString: options.url, application_name: 'junction-crm-listener' });
+    client.on('notification', (message) => this.dispatch(message.channel));
+    client.on('error', (error) => {
+      this.logger.warn(`LISTEN connection lost (${error.message}); reconnecting`);
+      this.drop(client);
+    });
+    await client.connect();
+    for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    this.client = client;
+  }
+
+  private drop(client: pg.Client): void {
+    if (this.client === client) this.client = null;
+    client.removeAllListeners('notification');
+    void client.end().catch(() => undefined);
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect()
+        .then(() => {
+          for (const channel of this.handlers.keys()) this.dispatch(channel);
+        })
+        .catch((error: unknown) => {
+          this.logger.warn(`LISTEN reconnect failed: ${String(error)}`);
+          if (this.client === null) this.drop(new pg.Client());
+        });
+    }, 1000);
+  }
+
+  private dispatch(channel: string): void {
+    for (const handler of this.handlers.get(channel) ?? []) handler();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = null;
+    if (client) await client.end();
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+/** Prometheus metrics of this app instance (a registry of its own, so several instances can share a process). */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly webhookDeliveries = new Counter({
+    name: 'junction_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (succeeded, retrying, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookAttemptDuration = new Histogram({
+    name: 'junction_webhook_attempt_duration_seconds',
+    help: 'Duration of webhook HTTP attempts',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly webhookEventLatency = new Histogram({
+    name: 'junction_webhook_event_to_delivery_seconds',
+    help: 'Time from the domain event to a successful delivery',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
+    registers: [this.registry],
+  });
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    new Gauge({
+      name: 'junction_webhook_deliveries_due',
+      help: 'Pending webhook deliveries that are due now (the delivery queue depth)',
+      registers: [this.registry],
+      async collect() {
+        const [row] = await dataSource.query<Array<{ count: string }>>(
+          `SELECT count(*) AS count FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()`,
+        );
+        this.set(Number(row.count));
+      },
+    });
+    new Gauge({
+      name: 'junction_webhook_deliveries_pending',
+      help: 'Pending webhook deliveries, due now or waiting for a retry',
+      registers: [this.registry],
+      async collect() {
+        const [row] = await dataSource.query<Array<{ count: string }>>(`SELECT count(*) AS count FROM webhook_deliveries WHERE status = 'pending'`);
+        this.set(Number(row.count));
+      },
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import axios, { AxiosError, type AxiosInstance } from 'axios';
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { assertLiteralTargetAllowed, BlockedTargetError, guardedLookup } from './ssrf-guard.js';
+
+export type AttemptErrorCode = 'E_TIMEOUT' | 'E_CONNECTION' | 'E_DNS' | 'E_HTTP' | 'E_BLOCKED_TARGET';
+
+/** What one HTTP attempt gave: enough to log it, store it and decide on a retry. */
+export interface AttemptResult {
+  succeeded: boolean;
+  statusCode: number | null;
+  durationMs: number;
+  errorCode: AttemptErrorCode | null;
+  errorMessage: string | null;
+  responseExcerpt: string | null;
+  /** Seconds the receiver asked us to wait (Retry-After), when it said so. */
+  retryAfterSeconds: number | null;
+}
+
+export const RESPONSE_EXCERPT_BYTES = 2048;
+
+async function readExcerpt(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      chunks.push(buffer);
+      size += buffer.length;
+      if (size >= RESPONSE_EXCERPT_BYTES) break;
+    }
+  } catch {
+    // A body cut short still leaves what was read; the status code is what decides the outcome.
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+}
+
+/** Retry-After as seconds: either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: unknown): number | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function classify(error: unknown): { code: AttemptErrorCode; message: string } {
+  if (error instanceof BlockedTargetError) return { code: 'E_BLOCKED_TARGET', message: error.message };
+  const cause = error instanceof AxiosError ? ((error.cause as NodeJS.ErrnoException | undefined) ?? error) : (error as NodeJS.ErrnoException);
+  if (cause instanceof BlockedTargetError || (cause as { code?: string }).code === 'E_BLOCKED_TARGET') {
+    return { code: 'E_BLOCKED_TARGET', message: cause.message };
+  }
+  const code = (error as { code?: string }).code ?? (cause as { code?: string }).code ?? '';
+  const message = (error as Error).message ?? String(error);
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ERR_CANCELED' || /timeout/i.test(message)) {
+    return { code: 'E_TIMEOUT', message: `No response within the timeout (${message})` };
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return { code: 'E_DNS', message: `DNS lookup failed (${code})` };
+  return { code: 'E_CONNECTION', message: `${code || 'Connection failed'}: ${message}` };
+}
+
+/**
+ * Sends webhook requests: keep-alive agents, a hard timeout over the whole exchange, no redirects,
+ * at most 2 KB of the response read, and the SSRF guard on the address actually connected to.
+ */
+export class WebhookHttpClient {
+  private readonly client: AxiosInstance;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly allowPrivateTargets: boolean,
+  ) {
+    const lookup = allowPrivateTargets ? undefined : guardedLookup;
+    const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, lookup } as http.AgentOptions;
+    this.client = axios.create({
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: new https.Agent(agentOptions),
+      maxRedirects: 0,
+      timeout: timeoutMs,
+      responseType: 'stream',
+      validateStatus: () => true,
+      transformRequest: [(data: unknown) => data],
+      decompress: true,
+      proxy: false,
+    });
+  }
+
+  async post(url: string, body: string, headers: Record<string, string>): Promise<AttemptResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      if (!this.allowPrivateTargets) assertLiteralTargetAllowed(new URL(url));
+      const response = await this.client.post<Readable>(url, body, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      const excerpt = await readExcerpt(response.data);
+      const statusCode = response.status;
+      const succeeded = statusCode >= 200 && statusCode < 300;
+      return {
+        succeeded,
+        statusCode,
+        durationMs: elapsed(),
+        errorCode: succeeded ? null : 'E_HTTP',
+        errorMessage: succeeded ? null : `Endpoint answered HTTP ${statusCode}`,
+        responseExcerpt: excerpt,
+        retryAfterSeconds: parseRetryAfter(response.headers['retry-after']),
+      };
+    } catch (error) {
+      const { code, message } = classify(error);
+      return { succeeded: false, statusCode: null, durationMs: elapsed(), errorCode: code, errorMessage: message, responseExcerpt: null, retryAfterSeconds: null };
+    }
+  }
+}

@@ -1,0 +1,235 @@
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import type { AuthContext } from '../../common/auth/auth-context.js';
+import { isUniqueViolation } from '../../common/http/conflict.js';
+import { paginate } from '../../common/http/pagination.js';
+import type { AppConfig } from '../../config/app.config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
+import { assertPublicTarget, BlockedTargetError } from '../delivery/ssrf-guard.js';
+import { generateWebhookSecret } from '../delivery/signer.js';
+import { WebhookSecrets } from '../webhook-secrets.js';
+import type {
+  CreateSubscriptionDto,
+  ListSubscriptionsQueryDto,
+  SecretResponseDto,
+  SubscriptionResponseDto,
+  SubscriptionWithSecretDto,
+  UpdateSubscriptionDto,
+} from './dto/subscription.dto.js';
+import { WebhookSubscription } from './webhook-subscription.entity.js';
+
+export const ROTATION_GRACE_MS = 24 * 3600 * 1000;
+const MAX_CUSTOM_HEADERS = 20;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
+const RESERVED_HEADERS = /^(content-type|content-length|host|user-agent|connection|transfer-encoding|x-webhook-.*|webhook-.*)$/i;
+const TARGET_CONSTRAINT = 'webhook_subscriptions_tenant_id_event_name_target_url_key';
+
+function maskHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(headers).map((name) => [name, '••••••']));
+}
+
+@Injectable()
+export class SubscriptionsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly secrets: WebhookSecrets,
+    private readonly events: DomainEventPublisher,
+  ) {}
+
+  toResponse(subscription: WebhookSubscription): SubscriptionResponseDto {
+    return {
+      id: subscription.id,
+      tenant_id: subscription.tenantId,
+      event_name: subscription.eventName,
+      target_url: subscription.targetUrl,
+      enabled: subscription.enabled,
+      description: subscription.description,
+      headers: maskHeaders(this.secrets.headersOf(subscription)),
+      disabled_reason: subscription.disabledReason,
+      disabled_at: subscription.disabledAt?.toISOString() ?? null,
+      created_at: subscription.createdAt.toISOString(),
+      updated_at: subscription.updatedAt.toISOString(),
+    };
+  }
+
+  private withSecret(subscription: WebhookSubscription): SubscriptionWithSecretDto {
+    return { ...this.toResponse(subscription), secret: this.secrets.secretOf(subscription) };
+  }
+
+  /**
+   * Creates a subscription, or returns the tenant's existing one for the same event_name and target_url
+   * (automation platforms re-register on every activation); `created` says which.
+   */
+  async create(auth: AuthContext, dto: CreateSubscriptionDto): Promise<{ created: boolean; subscription: SubscriptionWithSecretDto }> {
+    const targetUrl = await this.validateTargetUrl(dto.target_url);
+    this.validateHeaders(dto.headers);
+    const repository = this.dataSource.getRepository(WebhookSubscription);
+    const existing = await repository.findOneBy({ tenantId: auth.tenantId, eventName: dto.event_name, targetUrl });
+    if (existing) return { created: false, subscription: this.withSecret(await this.reactivateOnReRegister(existing, dto)) };
+    const subscription = repository.create({
+      tenantId: auth.tenantId,
+      eventName: dto.event_name,
+      targetUrl,
+      enabled: dto.enabled ?? true,
+      description: dto.description ?? null,
+      headersEncrypted: this.secrets.sealHeaders(dto.headers),
+      secretEncrypted: this.secrets.seal(generateWebhookSecret()),
+    });
+    try {
+      await repository.insert(subscription);
+    } catch (error) {
+      // Two registrations raced: the other one won, and is the answer.
+      if (isUniqueViolation(error, TARGET_CONSTRAINT)) {
+        const winner = await repository.findOneByOrFail({ tenantId: auth.tenantId, eventName: dto.event_name, targetUrl });
+        return { created: false, subscription: this.withSecret(winner) };
+      }
+      throw error;
+    }
+    return { created: true, subscription: this.withSecret(await repository.findOneByOrFail({ id: subscription.id })) };
+  }
+
+  /** A re-registration that asks for an enabled subscription re-enables one that was disabled automatically. */
+  private async reactivateOnReRegister(existing: WebhookSubscription, dto: CreateSubscriptionDto): Promise<WebhookSubscription> {
+    if (existing.enabled || dto.enabled === false) return existing;
+    return this.applyUpdate(existing, { enabled: true });
+  }
+
+  async list(auth: AuthContext, query: ListSubscriptionsQueryDto): Promise<{ data: SubscriptionResponseDto[]; next_cursor: string | null }> {
+    const builder = this.dataSource.getRepository(WebhookSubscription).createQueryBuilder('s').where('s.tenantId = :tenantId', { tenantId: auth.tenantId });
+    if (query.event_name) builder.andWhere('s.eventName = :eventName', { eventName: query.event_name });
+    if (query.target_url) builder.andWhere('s.targetUrl = :targetUrl', { targetUrl: query.target_url });
+    if (query.enabled !== undefined) builder.andWhere('s.enabled = :enabled', { enabled: query.enabled });
+    return paginate(builder, query, (subscription) => this.toResponse(subscription));
+  }
+
+  async get(auth: AuthContext, id: string): Promise<SubscriptionResponseDto> {
+    return this.toResponse(await this.findOrFail(auth.tenantId, id));
+  }
+
+  async update(auth: AuthContext, id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionResponseDto> {
+    const subscription = await this.findOrFail(auth.tenantId, id);
+    const changes: QueryDeepPartialEntity<WebhookSubscription> = {};
+    if (dto.event_name !== undefined) changes.eventName = dto.event_name;
+    if (dto.target_url !== undefined) changes.targetUrl = await this.validateTargetUrl(dto.target_url);
+    if (dto.description !== undefined) changes.description = dto.description;
+    if (dto.headers !== undefined) {
+      this.validateHeaders(dto.headers);
+      changes.headersEncrypted = this.secrets.sealHeaders(dto.headers);
+    }
+    if (dto.enabled !== undefined) changes.enabled = dto.enabled;
+    try {
+      return this.toResponse(await this.applyUpdate(subscription, changes));
+    } catch (error) {
+      if (isUniqueViolation(error, TARGET_CONSTRAINT)) {
+        throw new BadRequestException('Another subscription of yours already has this event_name and target_url');
+      }
+      throw error;
+    }
+  }
+
+  private async applyUpdate(subscription: WebhookSubscription, changes: QueryDeepPartialEntity<WebhookSubscription>): Promise<WebhookSubscription> {
+    // Enabling again clears what disabled it, so the three-day failure clock restarts.
+    if (changes.enabled === true && !subscription.enabled) Object.assign(changes, { disabledReason: null, disabledAt: null, failingSince: null });
+    const repository = this.dataSource.getRepository(WebhookSubscription);
+    if (Object.keys(changes).length > 0) await repository.update({ id: subscription.id, tenantId: subscription.tenantId }, changes);
+    return repository.findOneByOrFail({ id: subscription.id });
+  }
+
+  async remove(auth: AuthContext, id: string): Promise<void> {
+    const result = await this.dataSource.getRepository(WebhookSubscription).delete({ id, tenantId: auth.tenantId });
+    if (!result.affected) throw new NotFoundException(`Subscription ${id} not found`);
+  }
+
+  async getSecret(auth: AuthContext, id: string): Promise<SecretResponseDto> {
+    const subscription = await this.findOrFail(auth.tenantId, id);
+    const previous = this.secrets.previousSecretOf(subscription);
+    return {
+      secret: this.secrets.secretOf(subscription),
+      previous_secret: previous,
+      previous_secret_expires_at: previous ? (subscription.previousSecretExpiresAt?.toISOString() ?? null) : null,
+    };
+  }
+
+  /** A new secret; the old one keeps signing beside it for 24 hours so receivers can switch over. */
+  async rotateSecret(auth: AuthContext, id: string): Promise<SecretResponseDto> {
+    const subscription = await this.findOrFail(auth.tenantId, id);
+    const expiresAt = new Date(Date.now() + ROTATION_GRACE_MS);
+    await this.dataSource.getRepository(WebhookSubscription).update(
+      { id, tenantId: auth.tenantId },
+      { previousSecretEncrypted: subscription.secretEncrypted, previousSecretExpiresAt: expiresAt, secretEncrypted: this.secrets.seal(generateWebhookSecret()) },
+    );
+    return this.getSecret(auth, id);
+  }
+
+  /**
+   * Disables a subscription with a reason, fails its pending deliveries, and tells the tenant's other
+   * matching subscriptions through webhook.subscription.disabled. No-op if it is already disabled.
+   */
+  async disable(tenantId: string, id: string, reason: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager: EntityManager) => {
+      const [rows] = (await manager.query(
+        `UPDATE webhook_subscriptions SET enabled = false, disabled_reason = $3, disabled_at = now(), updated_at = now()
+          WHERE id = $1 AND tenant_id = $2 AND enabled RETURNING id, event_name, target_url, disabled_at`,
+        [id, tenantId, reason],
+      )) as [Array<{ id: string; event_name: string; target_url: string; disabled_at: Date }>, number];
+      const disabled = rows[0];
+      if (!disabled) return false;
+      await manager.query(
+        `UPDATE webhook_deliveries SET status = 'failed', last_error = $2, completed_at = now() WHERE subscription_id = $1 AND status = 'pending'`,
+        [id, `Subscription disabled: ${reason}`],
+      );
+      await this.events.publish(manager, tenantId, 'webhook.subscription.disabled', {
+        subscription_id: id,
+        event_name: disabled.event_name,
+        target_url: disabled.target_url,
+        reason,
+        disabled_at: new Date(disabled.disabled_at).toISOString(),
+      });
+      return true;
+    });
+  }
+
+  async findOrFail(tenantId: string, id: string): Promise<WebhookSubscription> {
+    const subscription = await this.dataSource.getRepository(WebhookSubscription).findOneBy({ id, tenantId });
+    if (!subscription) throw new NotFoundException(`Subscription ${id} not found`);
+    return subscription;
+  }
+
+  /** A usable http(s) URL, refused when it points at a private address (unless WEBHOOK_ALLOW_PRIVATE_TARGETS). */
+  private async validateTargetUrl(value: string): Promise<string> {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new BadRequestException('target_url must be an absolute http(s) URL such as https://n8n.example.com/webhook/contact-created');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new BadRequestException('target_url must use http or https');
+    if (url.username || url.password) throw new BadRequestException('target_url must not contain credentials; use headers for authentication');
+    if (!this.config.webhookAllowPrivateTargets) {
+      try {
+        await assertPublicTarget(url);
+      } catch (error) {
+        if (error instanceof BlockedTargetError) throw new BadRequestException(`target_url is not allowed: ${error.message}`);
+        throw new BadRequestException(`target_url host ${url.hostname} could not be resolved`);
+      }
+    }
+    return url.toString();
+  }
+
+  private validateHeaders(headers: Record<string, string> | undefined): void {
+    if (!headers) return;
+    const entries = Object.entries(headers);
+    if (entries.length > MAX_CUSTOM_HEADERS) throw new BadRequestException(`headers can have at most ${MAX_CUSTOM_HEADERS} entries`);
+    for (const [name, value] of entries) {
+      if (!HEADER_NAME.test(name)) throw new BadRequestException(`headers: "${name}" is not a valid header name`);
+      if (RESERVED_HEADERS.test(name)) throw new BadRequestException(`headers: "${name}" is set by Junction CRM itself and cannot be overridden`);
+      if (typeof value !== 'string' || /[\r\n]/.test(value) || value.length > 2000) {
+        throw new BadRequestException(`headers: the value of "${name}" must be a single-line string of at most 2000 characters`);
+      }
+    }
+  }
+}
