@@ -43,8 +43,15 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
+  const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: any other body type is a 415 rather than a string that fails validation.
-  app.getHttpAdapter().getInstance().removeContentTypeParser(['text/plain']);
+  fastify.removeContentTypeParser(['text/plain']);
+  // Inbound webhooks have their own, smaller body limit (413 past INBOUND_MAX_BYTES).
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === `/${API_PREFIX}/webhooks/:event_name` && ([] as string[]).concat(route.method).includes('POST')) {
+      route.bodyLimit = config.inboundMaxBytes;
+    }
+  });
 
   await app.register(helmet, {
     // Swagger UI needs its inline script and styles.

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from './config/app.config.js';
 import { buildDataSourceOptions } from './database/data-source.options.js';
@@ -20,6 +21,7 @@ function fail(message: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
+  Logger.overrideLogger(['log', 'error', 'warn']);
   const [command, ...args] = argv;
   if (!command || command === '--help' || command === 'help') {
     process.stdout.write(USAGE);

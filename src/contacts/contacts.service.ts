@@ -55,12 +55,9 @@ export class ContactsService {
     if (fields.email) await this.assertEmailFree(manager, tenantId, fields.email);
     const repository = manager.getRepository(Contact);
     const contact = repository.create({ customFields: {}, ...fields, tenantId });
-    try {
-      await repository.insert(contact as QueryDeepPartialEntity<Contact>);
-    } catch (error) {
-      if (isUniqueViolation(error, EMAIL_CONSTRAINT) && fields.email) await this.assertEmailFree(manager, tenantId, fields.email);
-      throw error;
-    }
+    await this.writeOrConflict(manager, tenantId, fields.email, (savepoint) =>
+      savepoint.getRepository(Contact).insert(contact as QueryDeepPartialEntity<Contact>),
+    );
     const saved = await repository.findOneByOrFail({ id: contact.id });
     await this.events.publish(manager, tenantId, 'contact.created', contactEventFields(saved));
     return saved;
@@ -95,12 +92,9 @@ export class ContactsService {
     if (changes.email && candidate.email && candidate.email.toLowerCase() !== before.email?.toLowerCase()) {
       await this.assertEmailFree(manager, tenantId, candidate.email);
     }
-    try {
-      await repository.update({ id, tenantId }, fields as QueryDeepPartialEntity<Contact>);
-    } catch (error) {
-      if (isUniqueViolation(error, EMAIL_CONSTRAINT) && candidate.email) await this.assertEmailFree(manager, tenantId, candidate.email);
-      throw error;
-    }
+    await this.writeOrConflict(manager, tenantId, candidate.email, (savepoint) =>
+      savepoint.getRepository(Contact).update({ id, tenantId }, fields as QueryDeepPartialEntity<Contact>),
+    );
     const after = await repository.findOneByOrFail({ id });
     await this.events.publish(manager, tenantId, 'contact.updated', { ...contactEventFields(after), changes });
     return after;
@@ -122,6 +116,19 @@ export class ContactsService {
       .where('c.tenantId = :tenantId AND lower(c.email) = lower(:email)', { tenantId, email });
     if (lock) query.setLock('pessimistic_write');
     return query.getOne();
+  }
+
+  /**
+   * Runs a write in a savepoint: when a concurrent writer took the email first, the unique index stops it,
+   * the savepoint keeps the transaction usable, and the answer is the same 409 as the pre-check's.
+   */
+  private async writeOrConflict(manager: EntityManager, tenantId: string, email: string | null | undefined, write: (savepoint: EntityManager) => Promise<unknown>): Promise<void> {
+    try {
+      await manager.transaction(write);
+    } catch (error) {
+      if (isUniqueViolation(error, EMAIL_CONSTRAINT) && email) await this.assertEmailFree(manager, tenantId, email);
+      throw error;
+    }
   }
 
   private async assertEmailFree(manager: EntityManager, tenantId: string, email: string): Promise<void> {

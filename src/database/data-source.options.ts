@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
 import { SnakeNamingStrategy } from './snake-naming.strategy.js';
+import { TypeOrmLogger } from './typeorm-logger.js';
 
 export interface DataSourceSettings {
   url: string;
@@ -21,7 +22,8 @@ export function buildDataSourceOptions(settings: DataSourceSettings): DataSource
     migrationsTableName: 'migrations',
     synchronize: false,
     namingStrategy: new SnakeNamingStrategy(),
-    logging: ['error', 'migration'],
+    logger: new TypeOrmLogger(),
+    maxQueryExecutionTime: 1000,
     extra: {
       max: settings.poolSize,
       application_name: 'junction-crm',

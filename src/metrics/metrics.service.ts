@@ -29,7 +29,34 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly inboundProcessed = new Counter({
+    name: 'junction_inbound_events_processed_total',
+    help: 'Inbound events handled by the processor, by outcome (processed, ignored, retrying, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly inboundLag = new Histogram({
+    name: 'junction_inbound_processing_lag_seconds',
+    help: 'Time from receiving an inbound event to processing it',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30, 300],
+    registers: [this.registry],
+  });
+
   constructor(@InjectDataSource() dataSource: DataSource) {
+    new Gauge({
+      name: 'junction_inbound_events',
+      help: 'Inbound events by status',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const rows = await dataSource.query<Array<{ status: string; count: string }>>(
+          `SELECT status, count(*) AS count FROM integration_events GROUP BY status`,
+        );
+        this.reset();
+        for (const row of rows) this.set({ status: row.status }, Number(row.count));
+      },
+    });
     new Gauge({
       name: 'junction_webhook_deliveries_due',
       help: 'Pending webhook deliveries that are due now (the delivery queue depth)',

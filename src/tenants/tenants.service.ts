@@ -7,8 +7,15 @@ import { Tenant } from './tenant.entity.js';
 import { TenantResponseDto } from './dto/tenant-response.dto.js';
 import type { WebhookApiKeyResponseDto } from './dto/webhook-api-key.dto.js';
 
+type CachedKeys = Pick<Tenant, 'webhookApiKeyHash' | 'previousWebhookApiKeyHash' | 'previousWebhookApiKeyExpiresAt'>;
+
+const KEY_CACHE_MS = 5_000;
+const KEY_CACHE_SIZE = 10_000;
+
 @Injectable()
 export class TenantsService {
+  private readonly keyCache = new Map<string, { keys: CachedKeys | null; fetchedAt: number }>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async getCurrent(auth: AuthContext): Promise<TenantResponseDto> {
@@ -38,6 +45,7 @@ export class TenantsService {
     // A raw UPDATE … RETURNING comes back as [rows, count] from the pg driver through TypeORM.
     const [updated] = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
     if (!updated) throw new NotFoundException(`Tenant ${tenantId} not found`);
+    this.keyCache.delete(tenantId);
     return {
       tenant_id: tenantId,
       api_key: apiKey,
@@ -49,9 +57,13 @@ export class TenantsService {
     };
   }
 
-  /** True when `apiKey` is the tenant's current key, or its previous key within the grace period. Constant-time. */
+  /**
+   * True when `apiKey` is the tenant's current key, or its previous key within the grace period. Constant-time.
+   * The key hashes are cached for a few seconds (the inbound hot path); a rotation here drops the cache at
+   * once, one on another instance is seen within KEY_CACHE_MS.
+   */
   async verifyWebhookApiKey(tenantId: string, apiKey: string): Promise<boolean> {
-    const tenant = await this.dataSource.getRepository(Tenant).findOneBy({ id: tenantId });
+    const tenant = await this.keysOf(tenantId);
     const presented = sha256Hex(apiKey);
     const current = tenant?.webhookApiKeyHash ? digestsEqual(presented, tenant.webhookApiKeyHash) : false;
     const previous =
@@ -59,6 +71,18 @@ export class TenantsService {
         ? digestsEqual(presented, tenant.previousWebhookApiKeyHash)
         : false;
     return current || previous;
+  }
+
+  private async keysOf(tenantId: string): Promise<CachedKeys | null> {
+    const cached = this.keyCache.get(tenantId);
+    if (cached && cached.fetchedAt > Date.now() - KEY_CACHE_MS) return cached.keys;
+    const tenant = await this.dataSource.getRepository(Tenant).findOne({
+      where: { id: tenantId },
+      select: { id: true, webhookApiKeyHash: true, previousWebhookApiKeyHash: true, previousWebhookApiKeyExpiresAt: true },
+    });
+    if (this.keyCache.size >= KEY_CACHE_SIZE) this.keyCache.clear();
+    this.keyCache.set(tenantId, { keys: tenant, fetchedAt: Date.now() });
+    return tenant;
   }
 
   private async findOrFail(id: string): Promise<Tenant> {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,7 @@ function withDatabase(url: string, database: string): string {
  * database by running the real migrations, and hand both to the test files, which clone the template.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  Logger.overrideLogger(['error', 'warn']);
   let embedded: RunningDatabase | undefined;
   let dataDir: string | undefined;
   let adminUrl = process.env.DATABASE_URL;

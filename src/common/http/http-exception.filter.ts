@@ -13,6 +13,14 @@ interface ErrorLike {
 
 /** Builds the spec's error body from anything thrown: HttpExceptions, Fastify errors, or bugs. */
 export function toErrorResponse(exception: unknown): ErrorResponseDto {
+  const body = describe(exception);
+  if (body.statusCode === 415) body.message = UNSUPPORTED_MEDIA_TYPE;
+  return body;
+}
+
+const UNSUPPORTED_MEDIA_TYPE = 'Send the body as JSON with "Content-Type: application/json"';
+
+function describe(exception: unknown): ErrorResponseDto {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const body = exception.getResponse();
@@ -39,8 +47,7 @@ export function toErrorResponse(exception: unknown): ErrorResponseDto {
   const status = candidate.statusCode ?? candidate.status;
   // Fastify's own errors (body too large, bad JSON, unsupported media type) carry a 4xx statusCode.
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const message = status === 415 ? 'Send the body as JSON with "Content-Type: application/json"' : (candidate.message ?? 'Bad request');
-    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: candidate.message ?? 'Bad request' };
   }
   return {
     statusCode: HttpStatus.INTERNAL_SERVER_ERROR,

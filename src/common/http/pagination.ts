@@ -35,41 +35,51 @@ interface CursorPosition {
   id: string;
 }
 
+type SortKey<E> = { [K in keyof E]: E[K] extends Date ? K : never }[keyof E] & string;
+
 function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function decodeCursor(cursor: string): CursorPosition {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    const date = new Date(String(createdAt));
+    if (typeof createdAt !== 'string' || !ISO_TIME.test(createdAt) || Number.isNaN(date.getTime()) || typeof id !== 'string' || !UUID.test(id)) {
+      throw new Error('bad cursor');
+    }
     return { createdAt: date, id };
   } catch {
-    throw new BadRequestException('cursor is not valid: pass the next_cursor value of a previous page unchanged');
+    const message = 'cursor is not valid: pass the next_cursor value of a previous page unchanged';
+    throw new BadRequestException({ message, details: [{ field: 'cursor', message }] });
   }
 }
 
 /**
- * Keyset pagination, newest first, on (created_at, id): stable under concurrent inserts, and served by
- * an index on (tenant_id, created_at, id). Reads one row more than the page to know whether another follows.
+ * Keyset pagination, newest first, on (created_at, id) — or another timestamp — stable under concurrent
+ * inserts, and served by an index on (tenant_id, <timestamp>, id). Reads one row more than the page to know whether another follows.
  */
-export async function paginate<E extends ObjectLiteral & CursorPosition, D>(
+export async function paginate<E extends ObjectLiteral & { id: string }, D>(
   query: SelectQueryBuilder<E>,
   page: PageQueryDto,
   toDto: (entity: E) => D,
+  sortBy: SortKey<E> = 'createdAt' as SortKey<E>,
 ): Promise<{ data: D[]; next_cursor: string | null }> {
   const alias = query.alias;
+  const sortColumn = `${alias}.${sortBy}`;
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
   if (page.cursor) {
     const position = decodeCursor(page.cursor);
-    query.andWhere(`(${alias}.createdAt, ${alias}.id) < (:cursorCreatedAt, :cursorId)`, {
+    query.andWhere(`(${sortColumn}, ${alias}.id) < (:cursorCreatedAt, :cursorId)`, {
       cursorCreatedAt: position.createdAt,
       cursorId: position.id,
     });
   }
   const rows = await query
-    .orderBy(`${alias}.createdAt`, 'DESC')
+    .orderBy(sortColumn, 'DESC')
     .addOrderBy(`${alias}.id`, 'DESC')
     .limit(limit + 1)
     .getMany();
@@ -77,6 +87,6 @@ export async function paginate<E extends ObjectLiteral & CursorPosition, D>(
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   return {
     data: pageRows.map(toDto),
-    next_cursor: hasMore ? encodeCursor(pageRows[pageRows.length - 1]) : null,
+    next_cursor: hasMore ? encodeCursor({ createdAt: pageRows[pageRows.length - 1][sortBy] as Date, id: pageRows[pageRows.length - 1].id }) : null,
   };
 }

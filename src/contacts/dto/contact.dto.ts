@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsEmail, IsObject, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import type { ContactFields } from '../../events/event-catalog.js';
 import { PageDto, PageQueryDto } from '../../common/http/pagination.js';
 import type { Contact } from '../contact.entity.js';
@@ -56,12 +56,14 @@ export class CreateContactDto {
   source?: string | null;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { utm_campaign: 'summer2026' }, description: 'Any JSON object' })
-  @IsOptional()
-  @IsObject({ message: 'custom_fields must be a JSON object' })
+  // null is refused like any other non-object (the field always holds an object; send {} to clear it).
+  @ValidateIf((_dto, value) => value !== undefined)
+  @IsObject({ message: 'custom_fields must be a JSON object (send {} to clear it)' })
   custom_fields?: Record<string, unknown>;
 }
 
-export class UpdateContactDto extends PartialType(CreateContactDto) {}
+// skipNullProperties: false keeps each field's own null handling (custom_fields: null is a 400, first_name: null clears it).
+export class UpdateContactDto extends PartialType(CreateContactDto, { skipNullProperties: false }) {}
 
 export class ListContactsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Search first/last name, email and company (case-insensitive substring)', example: 'acme' })

@@ -1,0 +1,34 @@
+import { Logger } from '@nestjs/common';
+import type { Logger as TypeOrmLoggerInterface } from 'typeorm';
+
+/**
+ * Routes TypeORM's messages through the app's logger (structured, LOG_LEVEL-aware) and never logs query
+ * parameters, which can hold personal data. Failed queries are debug-level: the error itself reaches the
+ * caller, and the HTTP layer logs what it turns into a 5xx.
+ */
+export class TypeOrmLogger implements TypeOrmLoggerInterface {
+  private readonly logger = new Logger('Database');
+
+  logQuery(): void {}
+
+  logQueryError(error: string | Error, query: string): void {
+    this.logger.debug(`Query failed: ${error instanceof Error ? error.message : error} (${query.slice(0, 200)})`);
+  }
+
+  logQuerySlow(time: number, query: string): void {
+    this.logger.warn(`Slow query (${time} ms): ${query.slice(0, 200)}`);
+  }
+
+  logSchemaBuild(message: string): void {
+    this.logger.debug(message);
+  }
+
+  logMigration(message: string): void {
+    this.logger.log(message);
+  }
+
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') this.logger.warn(String(message));
+    else this.logger.debug(String(message));
+  }
+}

@@ -1,0 +1,53 @@
+import type { EntityManager } from 'typeorm';
+
+/** What a handler gets: the stored inbound event and the transaction to make its changes in. */
+export interface InboundEventContext {
+  eventId: string;
+  tenantId: string;
+  eventName: string;
+  payload: Record<string, unknown>;
+  manager: EntityManager;
+}
+
+/** Processes one inbound event name; returns the result stored on the event (e.g. {contact_id, action}). */
+export interface InboundHandler {
+  readonly eventName: string;
+  handle(context: InboundEventContext): Promise<Record<string, unknown>>;
+}
+
+/** Multi-provider token under which every handler is registered. */
+export const INBOUND_HANDLERS = Symbol('INBOUND_HANDLERS');
+
+/** A payload the handler cannot use: the event fails at once (no retry) with this message. */
+export class InvalidPayloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function requireEmail(payload: Record<string, unknown>, field: string): string {
+  const value = payload[field];
+  if (typeof value !== 'string' || !EMAIL.test(value.trim())) {
+    throw new InvalidPayloadError(`${field} is required and must be an email address such as lead@example.com`);
+  }
+  return value.trim();
+}
+
+export function optionalString(payload: Record<string, unknown>, field: string, maxLength = 200): string | undefined {
+  const value = payload[field];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') throw new InvalidPayloadError(`${field} must be a string`);
+  const text = String(value).trim();
+  if (text.length > maxLength) throw new InvalidPayloadError(`${field} must be at most ${maxLength} characters`);
+  return text || undefined;
+}
+
+export function optionalObject(payload: Record<string, unknown>, field: string): Record<string, unknown> | undefined {
+  const value = payload[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidPayloadError(`${field} must be a JSON object`);
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,31 @@
+import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { TenantsService } from '../../tenants/tenants.service.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface InboundRequest {
+  inboundTenantId?: string;
+}
+
+/**
+ * Authenticates inbound webhooks by X-Tenant-ID + X-API-Key. Whatever is wrong (missing header, unknown
+ * tenant, wrong or expired key) the answer is the same 401, so it reveals nothing about tenants.
+ */
+@Injectable()
+export class InboundAuthGuard implements CanActivate {
+  constructor(private readonly tenants: TenantsService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest & InboundRequest>();
+    const tenantId = request.headers['x-tenant-id'];
+    const apiKey = request.headers['x-api-key'];
+    const valid =
+      typeof tenantId === 'string' && typeof apiKey === 'string' && UUID.test(tenantId) && (await this.tenants.verifyWebhookApiKey(tenantId, apiKey));
+    if (!valid) {
+      throw new UnauthorizedException('Send your tenant id as X-Tenant-ID and its inbound API key as X-API-Key (POST /api/tenants/current/webhook-api-key)');
+    }
+    request.inboundTenantId = tenantId;
+    return true;
+  }
+}

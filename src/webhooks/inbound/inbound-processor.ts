@@ -1,0 +1,163 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../config/app.config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { PgListener } from '../../database/pg-listener.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { INBOUND_HANDLERS, InvalidPayloadError, type InboundHandler } from './handlers/inbound-handler.js';
+import { INBOUND_CHANNEL } from './inbound.service.js';
+
+const CLAIM_BATCH = 50;
+const CONCURRENCY = 4;
+const LEASE_SECONDS = 60;
+const MAX_ATTEMPTS = 5;
+const POLL_JOB = 'inbound-processing-poll';
+
+interface ClaimedEvent {
+  id: string;
+  tenant_id: string;
+  event_name: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  received_at: Date;
+}
+
+/** Another instance took the row over (our lease ran out): leave it to that one. */
+class LostLeaseError extends Error {}
+
+/**
+ * Processes inbound events: woken by the NOTIFY of each insert and by a polling safety net. Claims
+ * received rows (and processing rows whose lease ran out) with FOR UPDATE SKIP LOCKED; each event's
+ * handler runs in one transaction with its domain events and the status change, fenced by the claim's
+ * attempt number, so no two instances ever apply one event.
+ */
+@Injectable()
+export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(InboundProcessor.name);
+  private readonly handlers: Map<string, InboundHandler>;
+  private draining: Promise<void> | null = null;
+  private wakeAgain = false;
+  private stopping = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(INBOUND_HANDLERS) handlers: InboundHandler[],
+    private readonly listener: PgListener,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly metrics: MetricsService,
+  ) {
+    this.handlers = new Map(handlers.map((handler) => [handler.eventName, handler]));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.appRole === 'api') return;
+    await this.listener.listen(INBOUND_CHANNEL, () => this.wake());
+    this.scheduler.addInterval(POLL_JOB, setInterval(() => this.wake(), this.config.inboundPollIntervalMs));
+    this.wake();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.scheduler.doesExist('interval', POLL_JOB)) this.scheduler.deleteInterval(POLL_JOB);
+    await this.draining;
+  }
+
+  wake(): void {
+    if (this.stopping) return;
+    if (this.draining) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.draining = this.drain()
+      .catch((error: unknown) => this.logger.error(`Inbound drain failed: ${error instanceof Error ? error.stack : String(error)}`))
+      .finally(() => {
+        this.draining = null;
+        if (this.wakeAgain && !this.stopping) {
+          this.wakeAgain = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    this.wakeAgain = false;
+    while (!this.stopping) {
+      const claimed = await this.claimDueEvents(CLAIM_BATCH);
+      if (claimed.length === 0) return;
+      let next = 0;
+      const lane = async () => {
+        while (next < claimed.length) await this.process(claimed[next++]);
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, claimed.length) }, lane));
+      if (claimed.length < CLAIM_BATCH) return;
+    }
+  }
+
+  async claimDueEvents(limit: number): Promise<ClaimedEvent[]> {
+    const [rows] = (await this.dataSource.query(
+      `WITH due AS (
+         SELECT id FROM integration_events
+          WHERE status IN ('received', 'processing') AND next_attempt_at <= now()
+          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       UPDATE integration_events e
+          SET status = 'processing', attempts = e.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+         FROM due WHERE e.id = due.id
+       RETURNING e.id, e.tenant_id, e.event_name, e.payload, e.attempts, e.received_at`,
+      [limit, LEASE_SECONDS],
+    )) as [ClaimedEvent[], number];
+    return rows;
+  }
+
+  private async process(event: ClaimedEvent): Promise<void> {
+    const handler = this.handlers.get(event.event_name);
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        // The fence: still ours only if nobody re-claimed it (which would have bumped attempts).
+        const [owned] = await manager.query<unknown[]>(
+          `SELECT 1 FROM integration_events WHERE id = $1 AND status = 'processing' AND attempts = $2 FOR UPDATE`,
+          [event.id, event.attempts],
+        );
+        if (!owned) throw new LostLeaseError();
+        if (!handler) {
+          await manager.query(`UPDATE integration_events SET status = 'ignored', processed_at = now(), error_message = NULL WHERE id = $1`, [event.id]);
+          return;
+        }
+        const result = await handler.handle({ eventId: event.id, tenantId: event.tenant_id, eventName: event.event_name, payload: event.payload, manager });
+        await manager.query(`UPDATE integration_events SET status = 'processed', result = $2, processed_at = now(), error_message = NULL WHERE id = $1`, [
+          event.id,
+          JSON.stringify(result),
+        ]);
+      });
+      this.metrics.inboundProcessed.inc({ outcome: handler ? 'processed' : 'ignored' });
+      this.metrics.inboundLag.observe((Date.now() - new Date(event.received_at).getTime()) / 1000);
+    } catch (error) {
+      if (error instanceof LostLeaseError) return;
+      await this.recordFailure(event, error);
+    }
+  }
+
+  /** A bad payload fails at once; anything else is retried with exponential backoff, then fails. */
+  private async recordFailure(event: ClaimedEvent, error: unknown): Promise<void> {
+    const permanent = error instanceof InvalidPayloadError || event.attempts >= MAX_ATTEMPTS;
+    const message = error instanceof Error ? error.message : String(error);
+    const delaySeconds = 2 ** event.attempts;
+    await this.dataSource.query(
+      `UPDATE integration_events
+          SET status = $3, error_message = $4,
+              next_attempt_at = CASE WHEN $3 = 'received' THEN now() + make_interval(secs => $5) ELSE next_attempt_at END,
+              processed_at = CASE WHEN $3 = 'failed' THEN now() ELSE NULL END
+        WHERE id = $1 AND attempts = $2 AND status = 'processing'`,
+      [event.id, event.attempts, permanent ? 'failed' : 'received', message, delaySeconds],
+    );
+    this.metrics.inboundProcessed.inc({ outcome: permanent ? 'failed' : 'retrying' });
+    const line = { inbound_event_id: event.id, event: event.event_name, attempt: event.attempts, error: message };
+    if (permanent) this.logger.warn(line, `inbound ${event.event_name} failed: ${message}`);
+    else {
+      this.logger.warn(line, `inbound ${event.event_name} will be retried in ${delaySeconds}s: ${message}`);
+      setTimeout(() => this.wake(), delaySeconds * 1000 + 10).unref();
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AuthContext } from '../../common/auth/auth-context.js';
+import { paginate } from '../../common/http/pagination.js';
+import type { AppConfig } from '../../config/app.config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { IntegrationEventDto, type ListIntegrationEventsQueryDto, type ReceivedEventDto } from './dto/integration-event.dto.js';
+import { IntegrationEvent } from './integration-event.entity.js';
+import { TokenBucketLimiter } from './rate-limiter.js';
+
+/** The channel an inbound insert notifies (in the same statement), waking the processors. */
+export const INBOUND_CHANNEL = 'junction_inbound_events';
+export const INBOUND_EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+const IDEMPOTENCY_WINDOW = '24 hours';
+const MAX_IDEMPOTENCY_KEY = 255;
+
+interface StoredRow {
+  id: string;
+  tenant_id: string;
+  event_name: string;
+  payload: Record<string, unknown>;
+  status: ReceivedEventDto['status'];
+  received_at: Date;
+  fresh: boolean;
+}
+
+function toReceived(row: StoredRow): ReceivedEventDto {
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    event_name: row.event_name,
+    payload: row.payload,
+    status: row.status,
+    received_at: new Date(row.received_at).toISOString(),
+  };
+}
+
+@Injectable()
+export class InboundService {
+  private readonly limiter: TokenBucketLimiter;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.limiter = new TokenBucketLimiter(config.inboundRateLimit, config.inboundRateBurst);
+  }
+
+  /**
+   * Stores an inbound event: one insert, which also notifies the processors. With an Idempotency-Key
+   * seen in the last 24 hours, nothing is stored and the first event is returned (`duplicate`).
+   */
+  async receive(tenantId: string, eventName: string, body: unknown, idempotencyKey: string | undefined): Promise<{ duplicate: boolean; event: ReceivedEventDto }> {
+    const wait = this.limiter.take(tenantId);
+    if (wait > 0) {
+      throw new HttpException(
+        { message: `Rate limit exceeded for this tenant; retry in ${wait} s`, headers: { 'retry-after': String(wait) } },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    if (!INBOUND_EVENT_NAME.test(eventName)) {
+      throw new BadRequestException(`event_name "${eventName}" is not valid: use lowercase dotted names such as lead.captured or payment.received`);
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new BadRequestException('The body must be a JSON object, such as {"email": "lead@example.com"}');
+    }
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
+      throw new BadRequestException(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+    }
+    for (let tries = 0; tries < 3; tries += 1) {
+      const [inserted] = await this.dataSource.query<StoredRow[]>(
+        `WITH inserted AS (
+           INSERT INTO integration_events (tenant_id, event_name, payload, idempotency_key) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING id, tenant_id, event_name, payload, status, received_at)
+         SELECT i.*, true AS fresh, pg_notify($5, '') FROM inserted i`,
+        [tenantId, eventName, JSON.stringify(body), idempotencyKey ?? null, INBOUND_CHANNEL],
+      );
+      if (inserted) return { duplicate: false, event: toReceived(inserted) };
+      const [first] = await this.dataSource.query<Array<StoredRow & { expired: boolean }>>(
+        `SELECT id, tenant_id, event_name, payload, status, received_at, received_at < now() - interval '${IDEMPOTENCY_WINDOW}' AS expired
+           FROM integration_events WHERE tenant_id = $1 AND idempotency_key = $2`,
+        [tenantId, idempotencyKey],
+      );
+      if (first && !first.expired) return { duplicate: true, event: toReceived(first) };
+      // The key's 24 hours are over: release it from the old event and store this one.
+      if (first) await this.dataSource.query(`UPDATE integration_events SET idempotency_key = NULL WHERE id = $1`, [first.id]);
+    }
+    throw new Error('Could not store the inbound event after 3 tries');
+  }
+
+  async list(auth: AuthContext, query: ListIntegrationEventsQueryDto): Promise<{ data: IntegrationEventDto[]; next_cursor: string | null }> {
+    const builder = this.dataSource.getRepository(IntegrationEvent).createQueryBuilder('e').where('e.tenantId = :tenantId', { tenantId: auth.tenantId });
+    if (query.status) builder.andWhere('e.status = :status', { status: query.status });
+    if (query.event_name) builder.andWhere('e.eventName = :eventName', { eventName: query.event_name });
+    return paginate(builder, query, IntegrationEventDto.from, 'receivedAt');
+  }
+
+  async get(auth: AuthContext, id: string): Promise<IntegrationEventDto> {
+    const event = await this.dataSource.getRepository(IntegrationEvent).findOneBy({ id, tenantId: auth.tenantId });
+    if (!event) throw new NotFoundException(`Inbound event ${id} not found`);
+    return IntegrationEventDto.from(event);
+  }
+
+  /** Queues an event for processing again, now (a failed or ignored one, typically after a fix). */
+  async retry(auth: AuthContext, id: string): Promise<IntegrationEventDto> {
+    const event = await this.get(auth, id);
+    if (event.status === 'processing' || event.status === 'received') return event;
+    await this.dataSource.query(
+      `WITH updated AS (
+         UPDATE integration_events SET status = 'received', next_attempt_at = now(), error_message = NULL, processed_at = NULL, result = NULL
+          WHERE id = $1 AND tenant_id = $2 RETURNING id)
+       SELECT pg_notify($3, '') FROM updated`,
+      [id, auth.tenantId, INBOUND_CHANNEL],
+    );
+    return this.get(auth, id);
+  }
+}
