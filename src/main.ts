@@ -27,12 +27,15 @@ async function bootstrap(): Promise<void> {
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
     app = await createApp(config, database.url);
-    await app.listen({ port: config.port, host: config.host });
+    // A worker instance delivers and processes only; it serves no HTTP.
+    if (config.appRole === 'worker') await app.init();
+    else await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await database.stop();
     throw error;
   }
-  logger.log(`Junction CRM ${config.version} listening on http://localhost:${config.port}/api (docs at /api/docs)`);
+  if (config.appRole === 'worker') logger.log(`Junction CRM ${config.version} running as a worker (no HTTP listener)`);
+  else logger.log(`Junction CRM ${config.version} listening on http://localhost:${config.port}/api (docs at /api/docs)`);
 
   // Order matters: stop taking requests and finish in-flight work, close the pool, then stop the embedded server.
   let shuttingDown = false;
