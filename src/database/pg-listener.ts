@@ -53,6 +53,11 @@ export class PgListener implements OnApplicationShutdown {
     if (this.client === client) this.client = null;
     client.removeAllListeners('notification');
     void client.end().catch(() => undefined);
+    this.scheduleReconnect();
+  }
+
+  /** Reconnects in a second, then wakes every handler, since notifications sent meanwhile were lost. */
+  private scheduleReconnect(): void {
     if (this.closed || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -61,8 +66,8 @@ export class PgListener implements OnApplicationShutdown {
           for (const channel of this.handlers.keys()) this.dispatch(channel);
         })
         .catch((error: unknown) => {
-          this.logger.warn(`LISTEN reconnect failed: ${String(error)}`);
-          if (this.client === null) this.drop(new pg.Client());
+          this.logger.warn(`LISTEN reconnect failed (${String(error)}); trying again`);
+          this.scheduleReconnect();
         });
     }, 1000);
   }

@@ -15,6 +15,8 @@ const KEY_CACHE_SIZE = 10_000;
 @Injectable()
 export class TenantsService {
   private readonly keyCache = new Map<string, { keys: CachedKeys | null; fetchedAt: number }>();
+  /** Counts rotations made by this instance, so a cache fill racing one is not kept. */
+  private rotations = 0;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -45,6 +47,7 @@ export class TenantsService {
     // A raw UPDATE … RETURNING comes back as [rows, count] from the pg driver through TypeORM.
     const [updated] = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
     if (!updated) throw new NotFoundException(`Tenant ${tenantId} not found`);
+    this.rotations += 1;
     this.keyCache.delete(tenantId);
     return {
       tenant_id: tenantId,
@@ -76,10 +79,13 @@ export class TenantsService {
   private async keysOf(tenantId: string): Promise<CachedKeys | null> {
     const cached = this.keyCache.get(tenantId);
     if (cached && cached.fetchedAt > Date.now() - KEY_CACHE_MS) return cached.keys;
+    const started = this.rotations;
     const tenant = await this.dataSource.getRepository(Tenant).findOne({
       where: { id: tenantId },
       select: { id: true, webhookApiKeyHash: true, previousWebhookApiKeyHash: true, previousWebhookApiKeyExpiresAt: true },
     });
+    // A rotation that happened while this read was under way may have made it stale: use it, don't keep it.
+    if (started !== this.rotations) return tenant;
     if (this.keyCache.size >= KEY_CACHE_SIZE) this.keyCache.clear();
     this.keyCache.set(tenantId, { keys: tenant, fetchedAt: Date.now() });
     return tenant;

@@ -101,8 +101,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         if (busy >= this.config.webhookMaxConcurrencyPerSubscription) excess.push(delivery.id);
         else this.start(delivery);
       }
-      // Rows over a subscription's share go back to the queue at once, for the next free slot.
-      if (excess.length > 0) await this.dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE id = ANY($1::uuid[])`, [excess]);
+      // Rows over a subscription's share go back to the queue at once, for the next free slot, uncounted.
+      if (excess.length > 0) {
+        await this.dataSource.query(`UPDATE webhook_deliveries SET next_attempt_at = now(), attempts = attempts - 1 WHERE id = ANY($1::uuid[])`, [excess]);
+      }
       if (claimed.length < Math.min(free, CLAIM_BATCH)) return;
     }
   }
