@@ -148,7 +148,7 @@ export class InvoicesService {
     if (!externalId) throw badRequest('external_id', 'external_id must not be empty');
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const existing = await this.findByExternalId(manager, tenantId, externalId, true);
-      if (existing) return this.markPaid(manager, tenantId, existing);
+      if (existing) return this.markPaid(manager, tenantId, existing, input.contactId ?? null);
 
       const fields = this.paidInvoiceFields(input, externalId, attempt > 0);
       const outcome = await this.insertOrReport(manager, tenantId, fields);
@@ -170,9 +170,11 @@ export class InvoicesService {
   }
 
   /** Marks a locked invoice paid (a void one is a ConflictException); a paid one is left as it is. */
-  private async markPaid(manager: EntityManager, tenantId: string, invoice: Invoice): Promise<PaidInvoiceResult> {
+  /** Marks a locked invoice paid, linking the payer's contact if it had none; a paid one is left as it is. */
+  private async markPaid(manager: EntityManager, tenantId: string, invoice: Invoice, contactId: string | null): Promise<PaidInvoiceResult> {
     if (invoice.status === 'paid') return { invoice, action: 'unchanged' };
-    return { invoice: await this.applyChanges(manager, tenantId, invoice.id, { status: 'paid' }), action: 'paid' };
+    const link = invoice.contactId === null && contactId ? { contactId } : {};
+    return { invoice: await this.applyChanges(manager, tenantId, invoice.id, { status: 'paid', ...link }), action: 'paid' };
   }
 
   private paidInvoiceFields(input: PaidInvoiceInput, externalId: string, randomNumber: boolean): Partial<Invoice> {

@@ -21,11 +21,15 @@ export class InboundAuthGuard implements CanActivate {
     const tenantId = request.headers['x-tenant-id'];
     const apiKey = request.headers['x-api-key'];
     const valid =
-      typeof tenantId === 'string' && typeof apiKey === 'string' && UUID.test(tenantId) && (await this.tenants.verifyWebhookApiKey(tenantId, apiKey));
+      typeof tenantId === 'string' &&
+      typeof apiKey === 'string' &&
+      UUID.test(tenantId) &&
+      (await this.tenants.verifyWebhookApiKey(tenantId.toLowerCase(), apiKey));
     if (!valid) {
       throw new UnauthorizedException('Send your tenant id as X-Tenant-ID and its inbound API key as X-API-Key (POST /api/tenants/current/webhook-api-key)');
     }
-    request.inboundTenantId = tenantId;
+    // One spelling per tenant, so the rate limiter and the key cache cannot be sidestepped by letter case.
+    request.inboundTenantId = (tenantId as string).toLowerCase();
     return true;
   }
 }

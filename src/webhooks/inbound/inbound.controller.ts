@@ -36,9 +36,9 @@ export class InboundController {
   @BearerAuth()
   @Roles('admin')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Process a failed or ignored inbound event again (admin)' })
+  @ApiOperation({ summary: 'Process a failed or ignored inbound event again (admin); a processed one is a 409' })
   @ApiOkResponse({ type: IntegrationEventDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 404, 409)
   retry(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<IntegrationEventDto> {
     return this.inbound.retry(auth, id);
   }

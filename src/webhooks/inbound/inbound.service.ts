@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
@@ -107,6 +107,9 @@ export class InboundService {
   async retry(auth: AuthContext, id: string): Promise<IntegrationEventDto> {
     const event = await this.get(auth, id);
     if (event.status === 'processing' || event.status === 'received') return event;
+    if (event.status === 'processed') {
+      throw new ConflictException(`Inbound event ${id} was processed already; only failed or ignored events can be retried`);
+    }
     await this.dataSource.query(
       `WITH updated AS (
          UPDATE integration_events SET status = 'received', next_attempt_at = now(), error_message = NULL, processed_at = NULL, result = NULL

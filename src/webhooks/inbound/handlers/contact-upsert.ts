@@ -5,8 +5,8 @@ import type { ContactsService } from '../../../contacts/contacts.service.js';
 export type UpsertAction = 'created' | 'updated' | 'unchanged';
 
 /**
- * Creates the tenant's contact with this email, or updates the existing one (locked for the transaction)
- * with the fields given; custom_fields are merged. contact.created / contact.updated are published by the
+ * Creates the tenant's contact with this email (`defaultsOnCreate` filling what is not given), or updates
+ * the existing one (locked for the transaction) with the fields given; custom_fields are merged. contact.created / contact.updated are published by the
  * contacts service in the same transaction (nothing when nothing changed).
  */
 export async function upsertContactByEmail(
@@ -15,9 +15,10 @@ export async function upsertContactByEmail(
   tenantId: string,
   email: string,
   fields: Partial<Contact>,
+  defaultsOnCreate: Partial<Contact> = {},
 ): Promise<{ contact: Contact; action: UpsertAction }> {
   const existing = await contacts.findByEmail(manager, tenantId, email, true);
-  if (!existing) return { contact: await contacts.insert(manager, tenantId, { ...fields, email }), action: 'created' };
+  if (!existing) return { contact: await contacts.insert(manager, tenantId, { ...defaultsOnCreate, ...fields, email }), action: 'created' };
   const changes: Partial<Contact> = { ...fields };
   if (fields.customFields) changes.customFields = { ...existing.customFields, ...fields.customFields };
   const updated = await contacts.applyChanges(manager, tenantId, existing.id, changes);

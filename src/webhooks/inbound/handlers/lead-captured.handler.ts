@@ -25,12 +25,12 @@ export class LeadCapturedHandler implements InboundHandler {
       lastName: optionalString(payload, 'last_name') ?? (nameRest.length ? nameRest.join(' ') : undefined),
       phone: optionalString(payload, 'phone', 50),
       company: optionalString(payload, 'company'),
-      source: optionalString(payload, 'source', 100) ?? 'lead.captured',
+      source: optionalString(payload, 'source', 100),
     };
     const extra = Object.fromEntries(Object.entries(payload).filter(([key]) => !CONTACT_FIELDS.includes(key)));
     if (Object.keys(extra).length > 0) fields.customFields = extra;
     const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Contact>;
-    const { contact, action } = await upsertContactByEmail(this.contacts, manager, tenantId, email, defined);
+    const { contact, action } = await upsertContactByEmail(this.contacts, manager, tenantId, email, defined, { source: this.eventName });
     return { contact_id: contact.id, action };
   }
 }

@@ -27,7 +27,7 @@ export class PaymentReceivedHandler implements InboundHandler {
       throw new InvalidPayloadError('amount is required and must be a number greater than 0, e.g. 49.00');
     }
     const currency = optionalString(payload, 'currency', 3) ?? 'USD';
-    const { contact, action: contactAction } = await upsertContactByEmail(this.contacts, manager, tenantId, email, {});
+    const { contact, action: contactAction } = await upsertContactByEmail(this.contacts, manager, tenantId, email, {}, { source: this.eventName });
     try {
       const { invoice, action } = await this.invoices.upsertPaidByExternalId(manager, tenantId, { externalId, amount, currency, contactId: contact.id });
       return { invoice_id: invoice.id, contact_id: contact.id, action, contact_action: contactAction };
