@@ -33,7 +33,8 @@ export class DomainEventPublisher {
     }
     const id = randomUUID();
     const occurredAt = new Date();
-    const payload = { event_id: id, event_name: name, occurred_at: occurredAt.toISOString(), tenant_id: tenantId, ...data } as EventPayload<N>;
+    // The envelope goes last so that no record field can overwrite it.
+    const payload = { ...data, event_id: id, event_name: name, occurred_at: occurredAt.toISOString(), tenant_id: tenantId } as EventPayload<N>;
     await manager.query('INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at) VALUES ($1, $2, $3, $4, $5)', [
       id,
       tenantId,

@@ -64,7 +64,8 @@ export interface WebhookTestFields {
 
 export interface SubscriptionDisabledFields {
   subscription_id: string;
-  event_name: string;
+  /** The disabled subscription's own event_name (the envelope's event_name is this event's). */
+  subscription_event_name: string;
   target_url: string;
   reason: string;
   disabled_at: string;
@@ -202,7 +203,7 @@ export const EVENT_CATALOG: Catalog = {
     example: {
       ...envelope('webhook.subscription.disabled'),
       subscription_id: '550e8400-e29b-41d4-a716-446655440000',
-      event_name: 'contact.created',
+      subscription_event_name: 'contact.created',
       target_url: 'https://n8n.example.com/webhook/contact-created',
       reason: 'Endpoint answered 410 Gone',
       disabled_at: AT,

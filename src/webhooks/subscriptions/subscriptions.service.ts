@@ -184,7 +184,7 @@ export class SubscriptionsService {
       );
       await this.events.publish(manager, tenantId, 'webhook.subscription.disabled', {
         subscription_id: id,
-        event_name: disabled.event_name,
+        subscription_event_name: disabled.event_name,
         target_url: disabled.target_url,
         reason,
         disabled_at: new Date(disabled.disabled_at).toISOString(),
