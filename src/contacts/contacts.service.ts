@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
@@ -106,6 +106,25 @@ export class ContactsService {
       await manager.getRepository(Contact).delete({ id, tenantId: auth.tenantId });
       await this.events.publish(manager, auth.tenantId, 'contact.deleted', contactEventFields(contact));
     });
+  }
+
+  /**
+   * Throws a 400 naming contact_id unless the contact belongs to the tenant (another tenant's reads exactly
+   * like a missing one). The key-share lock keeps it from being deleted before the caller's transaction
+   * commits, so a foreign key to it cannot fail afterwards.
+   */
+  async assertInTenant(manager: EntityManager, tenantId: string, contactId: string): Promise<void> {
+    const contact = await manager
+      .getRepository(Contact)
+      .createQueryBuilder('c')
+      .select('c.id')
+      .where('c.id = :contactId AND c.tenantId = :tenantId', { contactId, tenantId })
+      .setLock('for_key_share')
+      .getOne();
+    if (!contact) {
+      const message = `contact_id ${contactId} is not a contact of your tenant`;
+      throw new BadRequestException({ message, details: [{ field: 'contact_id', message }] });
+    }
   }
 
   /** The tenant's contact with this email (any case), or null. */

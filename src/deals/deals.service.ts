@@ -1,10 +1,10 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { AuthContext } from '../common/auth/auth-context.js';
 import { paginate } from '../common/http/pagination.js';
-import { Contact } from '../contacts/contact.entity.js';
+import { ContactsService } from '../contacts/contacts.service.js';
 import { diffFields, DomainEventPublisher } from '../events/domain-event-publisher.js';
 import { Deal } from './deal.entity.js';
 import {
@@ -34,6 +34,7 @@ export class DealsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: DomainEventPublisher,
+    private readonly contacts: ContactsService,
   ) {}
 
   async create(auth: AuthContext, dto: CreateDealDto): Promise<DealResponseDto> {
@@ -43,7 +44,7 @@ export class DealsService {
 
   /** Inserts a deal and publishes deal.created in the caller's transaction; a contact_id outside the tenant is a 400. */
   async insert(manager: EntityManager, tenantId: string, fields: Partial<Deal>): Promise<Deal> {
-    if (fields.contactId) await this.assertContactInTenant(manager, tenantId, fields.contactId);
+    if (fields.contactId) await this.contacts.assertInTenant(manager, tenantId, fields.contactId);
     const repository = manager.getRepository(Deal);
     const deal = repository.create({ ...fields, tenantId });
     await repository.insert(deal as QueryDeepPartialEntity<Deal>);
@@ -79,7 +80,7 @@ export class DealsService {
     const candidate = repository.merge(repository.create({ ...before }), fields);
     const changes = diffFields(dealEventFields(before), dealEventFields(candidate), EVENT_FIELDS);
     if (Object.keys(changes).length === 0) return before;
-    if (changes.contact_id && candidate.contactId) await this.assertContactInTenant(manager, tenantId, candidate.contactId);
+    if (changes.contact_id && candidate.contactId) await this.contacts.assertInTenant(manager, tenantId, candidate.contactId);
     await repository.update({ id, tenantId }, fields as QueryDeepPartialEntity<Deal>);
     const after = await repository.findOneByOrFail({ id });
     await this.events.publish(manager, tenantId, 'deal.updated', { ...dealEventFields(after), changes });
@@ -95,24 +96,6 @@ export class DealsService {
       await manager.getRepository(Deal).delete({ id, tenantId: auth.tenantId });
       await this.events.publish(manager, auth.tenantId, 'deal.deleted', dealEventFields(deal));
     });
-  }
-
-  /**
-   * A contact of another tenant reads exactly like a missing one. The key-share lock keeps the contact from
-   * being deleted before this transaction commits, so the foreign key cannot fail afterwards.
-   */
-  private async assertContactInTenant(manager: EntityManager, tenantId: string, contactId: string): Promise<void> {
-    const contact = await manager
-      .getRepository(Contact)
-      .createQueryBuilder('c')
-      .select('c.id')
-      .where('c.id = :contactId AND c.tenantId = :tenantId', { contactId, tenantId })
-      .setLock('for_key_share')
-      .getOne();
-    if (!contact) {
-      const message = `contact_id ${contactId} is not a contact of your tenant`;
-      throw new BadRequestException({ message, details: [{ field: 'contact_id', message }] });
-    }
   }
 
   private async findOrFail(manager: EntityManager, tenantId: string, id: string, lock = false): Promise<Deal> {

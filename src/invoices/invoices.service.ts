@@ -5,15 +5,13 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { AuthContext } from '../common/auth/auth-context.js';
 import { duplicateOf, isUniqueViolation } from '../common/http/conflict.js';
+import { canonicalAmount, CURRENCY, isPositiveAmount } from '../common/http/money.js';
 import { paginate } from '../common/http/pagination.js';
-import { Contact } from '../contacts/contact.entity.js';
+import { ContactsService } from '../contacts/contacts.service.js';
 import { diffFields, DomainEventPublisher } from '../events/domain-event-publisher.js';
 import {
-  canonicalAmount,
-  CURRENCY,
   invoiceEventFields,
   InvoiceResponseDto,
-  isPositiveAmount,
   type CreateInvoiceDto,
   type ListInvoicesQueryDto,
   type UpdateInvoiceDto,
@@ -68,6 +66,7 @@ export class InvoicesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: DomainEventPublisher,
+    private readonly contacts: ContactsService,
   ) {}
 
   async create(auth: AuthContext, dto: CreateInvoiceDto): Promise<InvoiceResponseDto> {
@@ -125,7 +124,7 @@ export class InvoicesService {
     const candidate = repository.merge(repository.create({ ...before }), target);
     const changes = diffFields(invoiceEventFields(before), invoiceEventFields(candidate), EVENT_FIELDS);
     if (Object.keys(changes).length === 0) return before;
-    if (changes.contact_id && candidate.contactId) await this.assertContactInTenant(manager, tenantId, candidate.contactId);
+    if (changes.contact_id && candidate.contactId) await this.contacts.assertInTenant(manager, tenantId, candidate.contactId);
     const unique = { number: changes.number ? candidate.number : undefined, externalId: changes.external_id ? candidate.externalId : undefined };
     const outcome =
       (await this.takenField(manager, tenantId, unique)) ??
@@ -194,7 +193,7 @@ export class InvoicesService {
     const status = fields.status ?? 'open';
     const values: Partial<Invoice> = { ...fields, id: randomUUID(), tenantId, status };
     if (status === 'paid' && !values.paidAt) values.paidAt = new Date();
-    if (values.contactId) await this.assertContactInTenant(manager, tenantId, values.contactId);
+    if (values.contactId) await this.contacts.assertInTenant(manager, tenantId, values.contactId);
     const outcome =
       (await this.takenField(manager, tenantId, values)) ??
       (await this.writeInSavepoint(manager, (savepoint) => savepoint.getRepository(Invoice).insert(values as QueryDeepPartialEntity<Invoice>)));
@@ -254,21 +253,6 @@ export class InvoicesService {
     const holder = fields.externalId ? await this.findByExternalId(manager, tenantId, fields.externalId) : null;
     const message = `An invoice with external_id ${fields.externalId} already exists`;
     return holder ? duplicateOf(`${message} (id ${holder.id})`, 'external_id', holder.id) : new ConflictException(message);
-  }
-
-  /**
-   * A contact of another tenant reads exactly like a missing one. The key-share lock keeps the contact from
-   * being deleted before this transaction commits, so the foreign key cannot fail afterwards.
-   */
-  private async assertContactInTenant(manager: EntityManager, tenantId: string, contactId: string): Promise<void> {
-    const contact = await manager
-      .getRepository(Contact)
-      .createQueryBuilder('c')
-      .select('c.id')
-      .where('c.id = :contactId AND c.tenantId = :tenantId', { contactId, tenantId })
-      .setLock('for_key_share')
-      .getOne();
-    if (!contact) throw badRequest('contact_id', `contact_id ${contactId} is not a contact of your tenant`);
   }
 
   private async findOrFail(manager: EntityManager, tenantId: string, id: string, lock = false): Promise<Invoice> {

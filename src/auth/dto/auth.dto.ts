@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { TenantSummaryDto } from '../../tenants/dto/tenant-response.dto.js';
-import { PASSWORD_MIN_LENGTH, trimmed } from '../../users/dto/create-user.dto.js';
+import { trimmed } from '../../common/http/transforms.js';
+import { PASSWORD_MIN_LENGTH } from '../../users/dto/create-user.dto.js';
 import { UserResponseDto } from '../../users/dto/user-response.dto.js';
 
 export class RegisterDto {

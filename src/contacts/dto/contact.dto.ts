@@ -3,14 +3,9 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsObject, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import type { ContactFields } from '../../events/event-catalog.js';
 import { PageDto, PageQueryDto } from '../../common/http/pagination.js';
+import { lowerTrimmed, trimmedOrNull } from '../../common/http/transforms.js';
 import type { Contact } from '../contact.entity.js';
 
-const trimmedOrNull = ({ value }: { value: unknown }): unknown => {
-  if (typeof value !== 'string') return value;
-  const trimmed = value.trim();
-  return trimmed === '' ? null : trimmed;
-};
-const lowerTrimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
 export class CreateContactDto {
   @ApiPropertyOptional({ example: 'John', maxLength: 200 })

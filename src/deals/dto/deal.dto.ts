@@ -1,27 +1,11 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { CURRENCY, MONEY, toMoney } from '../../common/http/money.js';
 import { PageDto, PageQueryDto } from '../../common/http/pagination.js';
+import { trimmed, unlessAbsent, upperTrimmed } from '../../common/http/transforms.js';
 import type { DealFields } from '../../events/event-catalog.js';
 import { DEAL_STAGES, type Deal, type DealStage } from '../deal.entity.js';
-
-// numeric(14,2): at most 12 digits before the point and 2 after.
-const MONEY = /^\d{1,12}(\.\d{1,2})?$/;
-
-/**
- * Accepts 1200, 1200.5 or "1200.50" and turns them into numeric(14,2)'s own text ("1200.50"), so a value
- * compares equal to what the database returns. Anything else is left as it came, for the validator to reject.
- */
-const toMoney = ({ value }: { value: unknown }): unknown => {
-  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : typeof value === 'string' ? value.trim() : undefined;
-  if (text === undefined || !MONEY.test(text)) return value;
-  const [whole, fraction = ''] = text.split('.');
-  return `${BigInt(whole)}.${fraction.padEnd(2, '0')}`;
-};
-const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
-const upperTrimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim().toUpperCase() : value);
-// Fields the table cannot hold as null: null is validated (and refused) rather than skipped like IsOptional would.
-const unlessAbsent = ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 const STAGE_MESSAGE = `stage must be one of ${DEAL_STAGES.join(', ')}`;
 
@@ -49,7 +33,7 @@ export class CreateDealDto {
   @ApiPropertyOptional({ example: 'USD', default: 'USD', description: 'ISO 4217 code (3 letters; stored upper-case)' })
   @unlessAbsent
   @Transform(upperTrimmed)
-  @Matches(/^[A-Z]{3}$/, { message: 'currency must be a 3-letter ISO 4217 code such as USD or EUR' })
+  @Matches(CURRENCY, { message: 'currency must be a 3-letter ISO 4217 code such as USD or EUR' })
   currency?: string;
 
   @ApiPropertyOptional({ enum: DEAL_STAGES, default: 'lead' })

@@ -1,42 +1,14 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { CURRENCY, POSITIVE_MONEY, toMoney } from '../../common/http/money.js';
 import { PageDto, PageQueryDto } from '../../common/http/pagination.js';
+import { trimmed, trimmedOrNull, unlessAbsent, upperTrimmed } from '../../common/http/transforms.js';
 import type { InvoiceFields } from '../../events/event-catalog.js';
 import { INVOICE_STATUSES, type Invoice, type InvoiceStatus } from '../invoice.entity.js';
 
-// numeric(14,2): at most 12 digits before the point and 2 after.
-const MONEY = /^\d{1,12}(\.\d{1,2})?$/;
-// An amount greater than zero: MONEY, but not 0, 0.0 or 0.00.
-const POSITIVE_MONEY = /^(?!0+(\.0+)?$)\d{1,12}(\.\d{1,2})?$/;
-/** An ISO 4217 currency code as stored: 3 upper-case letters. */
-export const CURRENCY = /^[A-Z]{3}$/;
 // A date-time with its time zone: without one, "10:30" would mean the server's local time.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$/i;
-
-/**
- * numeric(14,2)'s own text ("49.50") for 49, 49.5 or "49.50", so an amount compares equal to what the database
- * returns; null for anything else (negative, more than 2 decimals, not a number).
- */
-export function canonicalAmount(value: unknown): string | null {
-  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : typeof value === 'string' ? value.trim() : undefined;
-  if (text === undefined || !MONEY.test(text)) return null;
-  const [whole, fraction = ''] = text.split('.');
-  return `${BigInt(whole)}.${fraction.padEnd(2, '0')}`;
-}
-/** True for a canonical amount greater than zero. */
-export const isPositiveAmount = (amount: string): boolean => POSITIVE_MONEY.test(amount);
-// Anything that is not an amount is left as it came, for the validator to reject.
-const toMoney = ({ value }: { value: unknown }): unknown => canonicalAmount(value) ?? value;
-const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
-const trimmedOrNull = ({ value }: { value: unknown }): unknown => {
-  if (typeof value !== 'string') return value;
-  const text = value.trim();
-  return text === '' ? null : text;
-};
-const upperTrimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim().toUpperCase() : value);
-// Fields the table cannot hold as null: null is validated (and refused) rather than skipped like IsOptional would.
-const unlessAbsent = ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 const STATUS_MESSAGE = `status must be one of ${INVOICE_STATUSES.join(', ')}`;
 

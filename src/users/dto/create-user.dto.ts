@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { trimmed } from '../../common/http/transforms.js';
 import { USER_ROLES, type UserRole } from '../user.entity.js';
 
 export const PASSWORD_MIN_LENGTH = 8;
-export const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateUserDto {
   @ApiProperty({ example: 'grace@example.com' })

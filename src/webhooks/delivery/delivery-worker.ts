@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { PgListener } from '../../database/pg-listener.js';
+import { WakeableLoop } from '../../database/wakeable-loop.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { WebhookSecrets } from '../webhook-secrets.js';
 import { DeliveryOutcomes, type ClaimedDelivery } from './delivery-outcomes.js';
@@ -35,9 +36,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private inFlight = 0;
   private readonly inFlightBySubscription = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
-  private draining: Promise<void> | null = null;
-  private wakeAgain = false;
-  private stopping = false;
+  private readonly loop = new WakeableLoop(
+    () => this.drain(),
+    (error: unknown) => this.logger.error(`Delivery drain failed: ${error instanceof Error ? error.stack : String(error)}`),
+  );
   private readonly leaseSeconds: number;
 
   constructor(
@@ -56,41 +58,29 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.appRole === 'api') return;
-    await this.listener.listen(DELIVERIES_CHANNEL, () => this.wake());
-    this.scheduler.addInterval(POLL_JOB, setInterval(() => this.wake(), this.config.webhookPollIntervalMs));
-    this.wake();
+    await this.loop.start({
+      listener: this.listener,
+      channel: DELIVERIES_CHANNEL,
+      scheduler: this.scheduler,
+      pollJob: POLL_JOB,
+      pollIntervalMs: this.config.webhookPollIntervalMs,
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.scheduler.doesExist('interval', POLL_JOB)) this.scheduler.deleteInterval(POLL_JOB);
     // Finish what is in flight (bounded by the HTTP timeout); anything unfinished falls due again after its lease.
     const deadline = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
-    await Promise.race([Promise.allSettled([this.draining, ...this.running]), deadline]);
+    await Promise.race([Promise.allSettled([this.loop.stop(), ...this.running]), deadline]);
     await this.outcomes.flush();
   }
 
-  /** Starts a drain unless one is running, in which case that one goes round again. */
+  /** Asks for a drain of due deliveries (after new ones were committed, or slots freed up). */
   wake(): void {
-    if (this.stopping) return;
-    if (this.draining) {
-      this.wakeAgain = true;
-      return;
-    }
-    this.draining = this.drain()
-      .catch((error: unknown) => this.logger.error(`Delivery drain failed: ${error instanceof Error ? error.stack : String(error)}`))
-      .finally(() => {
-        this.draining = null;
-        if (this.wakeAgain && !this.stopping) {
-          this.wakeAgain = false;
-          this.wake();
-        }
-      });
+    this.loop.wake();
   }
 
   private async drain(): Promise<void> {
-    this.wakeAgain = false;
-    while (!this.stopping) {
+    while (!this.loop.isStopped) {
       const free = this.config.webhookMaxConcurrency - this.inFlight;
       if (free <= 0) return;
       const claimed = await this.claimDueDeliveries(Math.min(free, CLAIM_BATCH));
@@ -167,7 +157,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   /** A retry due before the next poll gets a timer of its own, so short schedules are kept. */
   private wakeAt(when: Date | null): void {
-    if (!when || this.stopping) return;
+    if (!when || this.loop.isStopped) return;
     const delay = when.getTime() - Date.now();
     if (delay < this.config.webhookPollIntervalMs) setTimeout(() => this.wake(), Math.max(delay, 0) + 5).unref();
   }

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { PgListener } from '../../database/pg-listener.js';
+import { WakeableLoop } from '../../database/wakeable-loop.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { INBOUND_HANDLERS, InvalidPayloadError, type InboundHandler } from './handlers/inbound-handler.js';
 import { INBOUND_CHANNEL } from './inbound.service.js';
@@ -37,9 +38,10 @@ class LostLeaseError extends Error {}
 export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(InboundProcessor.name);
   private readonly handlers: Map<string, InboundHandler>;
-  private draining: Promise<void> | null = null;
-  private wakeAgain = false;
-  private stopping = false;
+  private readonly loop = new WakeableLoop(
+    () => this.drain(),
+    (error: unknown) => this.logger.error(`Inbound drain failed: ${error instanceof Error ? error.stack : String(error)}`),
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -54,37 +56,21 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.appRole === 'api') return;
-    await this.listener.listen(INBOUND_CHANNEL, () => this.wake());
-    this.scheduler.addInterval(POLL_JOB, setInterval(() => this.wake(), this.config.inboundPollIntervalMs));
-    this.wake();
+    await this.loop.start({
+      listener: this.listener,
+      channel: INBOUND_CHANNEL,
+      scheduler: this.scheduler,
+      pollJob: POLL_JOB,
+      pollIntervalMs: this.config.inboundPollIntervalMs,
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.scheduler.doesExist('interval', POLL_JOB)) this.scheduler.deleteInterval(POLL_JOB);
-    await this.draining;
-  }
-
-  wake(): void {
-    if (this.stopping) return;
-    if (this.draining) {
-      this.wakeAgain = true;
-      return;
-    }
-    this.draining = this.drain()
-      .catch((error: unknown) => this.logger.error(`Inbound drain failed: ${error instanceof Error ? error.stack : String(error)}`))
-      .finally(() => {
-        this.draining = null;
-        if (this.wakeAgain && !this.stopping) {
-          this.wakeAgain = false;
-          this.wake();
-        }
-      });
+    await this.loop.stop();
   }
 
   private async drain(): Promise<void> {
-    this.wakeAgain = false;
-    while (!this.stopping) {
+    while (!this.loop.isStopped) {
       const claimed = await this.claimDueEvents(CLAIM_BATCH);
       if (claimed.length === 0) return;
       let next = 0;
@@ -157,7 +143,7 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
     if (permanent) this.logger.warn(line, `inbound ${event.event_name} failed: ${message}`);
     else {
       this.logger.warn(line, `inbound ${event.event_name} will be retried in ${delaySeconds}s: ${message}`);
-      setTimeout(() => this.wake(), delaySeconds * 1000 + 10).unref();
+      setTimeout(() => this.loop.wake(), delaySeconds * 1000 + 10).unref();
     }
   }
 }
