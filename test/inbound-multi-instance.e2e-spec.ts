@@ -66,6 +66,7 @@ describe('inbound webhooks: several app processes on one database', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    pool.on('error', () => undefined);
   });
 
   afterAll(async () => {
