@@ -1,6 +1,8 @@
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from './config/app.config.js';
 
+const HEALTH_PATH = /^(\/api)?\/health(\/|\?|$)/;
+
 /** One JSON line per request (method, path, status, duration, request id); credentials are redacted. */
 export function loggerOptions(config: AppConfig): Params {
   return {
@@ -17,7 +19,10 @@ export function loggerOptions(config: AppConfig): Params {
       customSuccessMessage: (request, response, time) => `${request.method} ${request.url} ${response.statusCode} ${Math.round(time)}ms`,
       customErrorMessage: (request, response) => `${request.method} ${request.url} ${response.statusCode}`,
       // Health probes poll constantly; they would drown everything else.
-      autoLogging: { ignore: (request) => (request.url ?? '').startsWith('/api/health') },
+      // (Middleware sees the URL without the /api prefix, so originalUrl is checked too.)
+      autoLogging: {
+        ignore: (request) => HEALTH_PATH.test((request as { originalUrl?: string }).originalUrl ?? request.url ?? ''),
+      },
     },
   };
 }

@@ -26,6 +26,8 @@ export interface AppConfig {
   logLevel: LogLevel;
   appRole: AppRole;
   corsOrigins: string[] | true;
+  /** Trust X-Forwarded-* from a reverse proxy (client IPs for the login lockout). */
+  trustProxy: boolean;
   bodyLimitBytes: number;
   loginMaxFailures: number;
   loginLockoutSeconds: number;
@@ -180,6 +182,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     appRole: oneOf<AppRole>(env, 'APP_ROLE', ['all', 'api', 'worker'], 'all'),
     corsOrigins: corsOrigins(env, nodeEnv),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 50 * 1024 * 1024),
     loginMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
     loginLockoutSeconds: integer(env, 'LOGIN_LOCKOUT_SECONDS', 900, 1, 86400),

@@ -167,9 +167,24 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     if (!delivery.enabled) {
       return { succeeded: false, statusCode: null, durationMs: 0, errorCode: null, errorMessage: 'Subscription is disabled', responseExcerpt: null, retryAfterSeconds: null };
     }
+    let secrets: { secret: string; previousSecret: string | null; custom: Record<string, string> };
+    try {
+      secrets = { secret: this.secrets.secretOf(delivery), previousSecret: this.secrets.previousSecretOf(delivery), custom: this.secrets.headersOf(delivery) };
+    } catch {
+      // Not a receiver's fault and not transient: fail the delivery (it can be recovered once the key is fixed).
+      return {
+        succeeded: false,
+        statusCode: null,
+        durationMs: 0,
+        errorCode: null,
+        errorMessage: 'The subscription secret cannot be decrypted: SECRETS_ENCRYPTION_KEY differs from the one it was stored with',
+        responseExcerpt: null,
+        retryAfterSeconds: null,
+      };
+    }
     const body = serializeBody(delivery.payload);
     const headers = {
-      ...this.secrets.headersOf(delivery),
+      ...secrets.custom,
       'Content-Type': 'application/json',
       'User-Agent': `JunctionCRM-Webhooks/${this.config.version}`,
       'X-Webhook-Event': delivery.eventName,
@@ -177,8 +192,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
         id: delivery.eventId,
         timestamp: Math.floor(Date.now() / 1000),
         body,
-        secret: this.secrets.secretOf(delivery),
-        previousSecret: this.secrets.previousSecretOf(delivery),
+        secret: secrets.secret,
+        previousSecret: secrets.previousSecret,
       }),
     };
     const result = await this.client.post(delivery.targetUrl, body, headers);
