@@ -1,10 +1,8 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
 import { paginate } from '../../common/http/pagination.js';
-import type { AppConfig } from '../../config/app.config.js';
-import { APP_CONFIG } from '../../config/config.module.js';
 import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { DeliveryOutcomes } from './delivery-outcomes.js';
@@ -19,7 +17,6 @@ import { WebhookDelivery } from './webhook-delivery.entity.js';
 export class DeliveriesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly subscriptions: SubscriptionsService,
     private readonly events: DomainEventPublisher,
     private readonly worker: DeliveryWorker,
@@ -68,7 +65,7 @@ export class DeliveriesService {
   /** Sends webhook.test to one subscription now (enabled or not) and returns the attempt; no retries. */
   async sendTest(auth: AuthContext, subscriptionId: string): Promise<TestDeliveryResultDto> {
     const subscription = await this.subscriptions.findOrFail(auth.tenantId, subscriptionId);
-    const leaseSeconds = Math.ceil(this.config.webhookTimeoutMs / 1000) + 50;
+    const leaseSeconds = this.worker.leaseSeconds;
     const { event, delivery } = await this.dataSource.transaction(async (manager) => {
       const published = await this.events.publish(manager, auth.tenantId, 'webhook.test', {
         subscription_id: subscription.id,

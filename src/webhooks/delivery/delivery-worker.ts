@@ -16,6 +16,7 @@ import { WebhookHttpClient, type AttemptResult } from './webhook-http-client.js'
 const CLAIM_BATCH = 100;
 const POLL_JOB = 'webhook-delivery-poll';
 const SHUTDOWN_GRACE_MS = 10_000;
+const LEASE_MARGIN_SECONDS = 15;
 
 /** The request body: compact JSON with the envelope first, exactly the bytes that are signed. */
 export function serializeBody(payload: Record<string, unknown>): string {
@@ -40,7 +41,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     () => this.drain(),
     (error: unknown) => this.logger.error(`Delivery drain failed: ${error instanceof Error ? error.stack : String(error)}`),
   );
-  private readonly leaseSeconds: number;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -52,8 +52,14 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     private readonly scheduler: SchedulerRegistry,
   ) {
     this.client = new WebhookHttpClient(config.webhookTimeoutMs, config.webhookAllowPrivateTargets);
-    // Long enough for the attempt (timeout) and the batched write of its outcome.
-    this.leaseSeconds = Math.ceil(config.webhookTimeoutMs / 1000) + 50;
+  }
+
+  /**
+   * How long a claim holds a delivery: the attempt's timeout plus a margin for writing its outcome. A
+   * crashed instance's deliveries are taken over when it runs out.
+   */
+  get leaseSeconds(): number {
+    return Math.ceil(this.config.webhookTimeoutMs / 1000) + LEASE_MARGIN_SECONDS;
   }
 
   async onApplicationBootstrap(): Promise<void> {
