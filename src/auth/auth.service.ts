@@ -91,18 +91,16 @@ export class AuthService {
 
   /** Resolves a bearer token to its caller, or null when it is unknown, expired or revoked. */
   async authenticate(token: string): Promise<AuthContext | null> {
-    const row = await this.dataSource
-      .getRepository(AccessToken)
-      .createQueryBuilder('t')
-      .innerJoin(User, 'u', 'u.id = t.userId')
-      .select(['t.id AS id', 't.tenantId AS tenant_id', 't.userId AS user_id', 't.kind AS kind', 't.lastUsedAt AS last_used_at', 'u.role AS role'])
-      .where('t.tokenHash = :hash', { hash: sha256Hex(token) })
-      .andWhere('t.revokedAt IS NULL')
-      .andWhere('(t.expiresAt IS NULL OR t.expiresAt > now())')
-      .getRawOne<{ id: string; tenant_id: string; user_id: string; kind: AccessTokenKind; last_used_at: Date | null; role: UserRole }>();
+    // Every authenticated request runs this: one indexed lookup, written as plain SQL.
+    const [row] = await this.dataSource.query<Array<{ id: string; tenant_id: string; user_id: string; kind: AccessTokenKind; last_used_at: Date | null; role: UserRole }>>(
+      `SELECT t.id, t.tenant_id, t.user_id, t.kind, t.last_used_at, u.role
+         FROM access_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
+      [sha256Hex(token)],
+    );
     if (!row) return null;
     if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.dataSource.getRepository(AccessToken).update({ id: row.id }, { lastUsedAt: new Date() });
+      await this.dataSource.query('UPDATE access_tokens SET last_used_at = now() WHERE id = $1', [row.id]);
     }
     return { userId: row.user_id, tenantId: row.tenant_id, role: row.role, tokenId: row.id, tokenKind: row.kind };
   }

@@ -175,7 +175,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseUrl: databaseUrl(env),
     dataDir: path.resolve(raw(env, 'DATA_DIR') ?? './data'),
     dbMigrationsRun: boolean(env, 'DB_MIGRATIONS_RUN', true),
-    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 200),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 168, 1, 24 * 365),
     secretsEncryptionKey: key,
     secretsEncryptionKeyIsDevelopmentDefault: isDefault,

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
@@ -19,6 +19,36 @@ import {
 const SEARCH_EXPRESSION = `lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.email, '') || ' ' || coalesce(c.company, ''))`;
 const EMAIL_CONSTRAINT = 'contacts_tenant_id_email_lower_key';
 const EVENT_FIELDS = ['first_name', 'last_name', 'email', 'phone', 'company', 'source', 'custom_fields'] as const;
+
+interface ContactRow {
+  id: string;
+  tenant_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  phone: string | null;
+  company: string | null;
+  source: string | null;
+  custom_fields: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function contactFromRow(row: ContactRow): Contact {
+  return Object.assign(new Contact(), {
+    id: row.id,
+    tenantId: row.tenant_id,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    email: row.email,
+    phone: row.phone,
+    company: row.company,
+    source: row.source,
+    customFields: row.custom_fields,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  });
+}
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
@@ -50,17 +80,34 @@ export class ContactsService {
     return ContactResponseDto.from(contact);
   }
 
-  /** Inserts a contact and publishes contact.created in the caller's transaction; a taken email is a 409. */
+  /**
+   * Inserts a contact and publishes contact.created in the caller's transaction; a taken email (checked by
+   * the unique index itself, so concurrent inserts cannot both win) is a 409 naming the holder.
+   */
   async insert(manager: EntityManager, tenantId: string, fields: Partial<Contact>): Promise<Contact> {
-    if (fields.email) await this.assertEmailFree(manager, tenantId, fields.email);
-    const repository = manager.getRepository(Contact);
-    const contact = repository.create({ customFields: {}, ...fields, tenantId });
-    await this.writeOrConflict(manager, tenantId, fields.email, (savepoint) =>
-      savepoint.getRepository(Contact).insert(contact as QueryDeepPartialEntity<Contact>),
+    const [row] = await manager.query<ContactRow[]>(
+      `INSERT INTO contacts (tenant_id, first_name, last_name, email, phone, company, source, custom_fields)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT DO NOTHING
+       RETURNING *`,
+      [
+        tenantId,
+        fields.firstName ?? null,
+        fields.lastName ?? null,
+        fields.email ?? null,
+        fields.phone ?? null,
+        fields.company ?? null,
+        fields.source ?? null,
+        JSON.stringify(fields.customFields ?? {}),
+      ],
     );
-    const saved = await repository.findOneByOrFail({ id: contact.id });
-    await this.events.publish(manager, tenantId, 'contact.created', contactEventFields(saved));
-    return saved;
+    if (!row) {
+      if (fields.email) await this.assertEmailFree(manager, tenantId, fields.email);
+      throw new ConflictException('The contact conflicts with one just written; retry');
+    }
+    const contact = contactFromRow(row);
+    await this.events.publish(manager, tenantId, 'contact.created', contactEventFields(contact));
+    return contact;
   }
 
   async list(auth: AuthContext, query: ListContactsQueryDto): Promise<{ data: ContactResponseDto[]; next_cursor: string | null }> {

@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 
 type Handler = () => void;
 
+const NOTIFY_COALESCE_MS = 20;
+
 /**
  * One dedicated connection that LISTENs for the app's NOTIFY channels and calls their handlers; it
  * reconnects after a dropped connection and then calls every handler once, in case a notification was missed.
@@ -17,6 +19,7 @@ export class PgListener implements OnApplicationShutdown {
   private connecting: Promise<void> | null = null;
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  private readonly pendingNotifies = new Map<string, NodeJS.Timeout>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -72,6 +75,26 @@ export class PgListener implements OnApplicationShutdown {
     }, 1000);
   }
 
+  /**
+   * Wakes this instance's handlers of `channel` at once, and other instances' through a NOTIFY sent at most
+   * once per NOTIFY_COALESCE_MS. For work that is already committed: a NOTIFY per insert would make commits
+   * queue on PostgreSQL's notification lock.
+   */
+  notifySoon(channel: string): void {
+    this.dispatch(channel);
+    if (this.closed || this.pendingNotifies.has(channel)) return;
+    this.pendingNotifies.set(
+      channel,
+      setTimeout(() => {
+        this.pendingNotifies.delete(channel);
+        this.dataSource.query(`SELECT pg_notify($1, '')`, [channel]).catch((error: unknown) => {
+          // The other instances' polling safety net picks the work up regardless.
+          this.logger.warn(`NOTIFY ${channel} failed: ${String(error)}`);
+        });
+      }, NOTIFY_COALESCE_MS),
+    );
+  }
+
   private dispatch(channel: string): void {
     for (const handler of this.handlers.get(channel) ?? []) handler();
   }
@@ -79,6 +102,7 @@ export class PgListener implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const timer of this.pendingNotifies.values()) clearTimeout(timer);
     const client = this.client;
     this.client = null;
     if (client) await client.end();

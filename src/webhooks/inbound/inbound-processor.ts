@@ -11,7 +11,8 @@ import { INBOUND_HANDLERS, InvalidPayloadError, type InboundHandler } from './ha
 import { INBOUND_CHANNEL } from './inbound.service.js';
 
 const CLAIM_BATCH = 50;
-const CONCURRENCY = 4;
+// Events processed at once by one instance; each holds a pooled connection for its transaction.
+const CONCURRENCY = 8;
 const LEASE_SECONDS = 60;
 const MAX_ATTEMPTS = 5;
 const POLL_JOB = 'inbound-processing-poll';

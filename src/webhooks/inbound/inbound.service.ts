@@ -3,13 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
 import { paginate } from '../../common/http/pagination.js';
+import { PgListener } from '../../database/pg-listener.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { IntegrationEventDto, type ListIntegrationEventsQueryDto, type ReceivedEventDto } from './dto/integration-event.dto.js';
 import { IntegrationEvent } from './integration-event.entity.js';
 import { TokenBucketLimiter } from './rate-limiter.js';
 
-/** The channel an inbound insert notifies (in the same statement), waking the processors. */
+/** The channel that wakes the inbound processors after an insert. */
 export const INBOUND_CHANNEL = 'junction_inbound_events';
 export const INBOUND_EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 const IDEMPOTENCY_WINDOW = '24 hours';
@@ -22,7 +23,6 @@ interface StoredRow {
   payload: Record<string, unknown>;
   status: ReceivedEventDto['status'];
   received_at: Date;
-  fresh: boolean;
 }
 
 function toReceived(row: StoredRow): ReceivedEventDto {
@@ -43,12 +43,13 @@ export class InboundService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly notifications: PgListener,
   ) {
     this.limiter = new TokenBucketLimiter(config.inboundRateLimit, config.inboundRateBurst);
   }
 
   /**
-   * Stores an inbound event: one insert, which also notifies the processors. With an Idempotency-Key
+   * Stores an inbound event (one insert) and wakes the processors. With an Idempotency-Key
    * seen in the last 24 hours, nothing is stored and the first event is returned (`duplicate`).
    */
   async receive(tenantId: string, eventName: string, body: unknown, idempotencyKey: string | undefined): Promise<{ duplicate: boolean; event: ReceivedEventDto }> {
@@ -70,14 +71,15 @@ export class InboundService {
     }
     for (let tries = 0; tries < 3; tries += 1) {
       const [inserted] = await this.dataSource.query<StoredRow[]>(
-        `WITH inserted AS (
-           INSERT INTO integration_events (tenant_id, event_name, payload, idempotency_key) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING id, tenant_id, event_name, payload, status, received_at)
-         SELECT i.*, true AS fresh, pg_notify($5, '') FROM inserted i`,
-        [tenantId, eventName, JSON.stringify(body), idempotencyKey ?? null, INBOUND_CHANNEL],
+        `INSERT INTO integration_events (tenant_id, event_name, payload, idempotency_key) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id, tenant_id, event_name, payload, status, received_at`,
+        [tenantId, eventName, JSON.stringify(body), idempotencyKey ?? null],
       );
-      if (inserted) return { duplicate: false, event: toReceived(inserted) };
+      if (inserted) {
+        this.notifications.notifySoon(INBOUND_CHANNEL);
+        return { duplicate: false, event: toReceived(inserted) };
+      }
       const [first] = await this.dataSource.query<Array<StoredRow & { expired: boolean }>>(
         `SELECT id, tenant_id, event_name, payload, status, received_at, received_at < now() - interval '${IDEMPOTENCY_WINDOW}' AS expired
            FROM integration_events WHERE tenant_id = $1 AND idempotency_key = $2`,
