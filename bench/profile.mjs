@@ -1,0 +1,148 @@
+// Diagnostic: where the app's CPU goes on one hot path, from a V8 CPU profile taken in the app process
+// (bench/cpu-profiler.mjs preloaded) over a steady-state window of autocannon load. Not part of run-all.
+//
+//   node bench/profile.mjs contacts     # POST /api/contacts, unique emails, c=50
+//   node bench/profile.mjs ingest       # POST /api/webhooks/lead.captured, APP_ROLE=api, c=50
+//   node bench/profile.mjs list         # GET /api/contacts?q=qzxv (a trigram-index query), c=10
+//   BENCH_PROFILE_SECONDS=15 BENCH_PROFILE_KEEP=/tmp/app.cpuprofile node bench/profile.mjs contacts
+//
+// Prints self time by package (node_modules/<name>, "app" for dist/src, node core, GC, native calls such
+// as socket writes) and the top functions, as shares of the sampled time the event loop was busy.
+// Sample times include moments the thread was descheduled, so on a busy machine read them as shares.
+
+import { copyFile, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { api, buildSnapshot, createWebhookApiKey, registerAccount, startApp, stopApp } from './crm-helpers.mjs';
+import { leadBody } from './inbound.mjs';
+import { createScratchDatabase, envInt, envSeconds, loadCheck, printTable, runAutocannon, sleep } from './lib.mjs';
+
+const target = process.argv[2];
+if (!['contacts', 'ingest', 'list'].includes(target)) {
+  console.error('usage: node bench/profile.mjs contacts|ingest|list');
+  process.exit(2);
+}
+const seconds = envSeconds('BENCH_PROFILE_SECONDS', 8);
+const connections = envInt('BENCH_CONNECTIONS', target === 'list' ? 10 : 50);
+
+function packageOf(url) {
+  if (!url) return '(native)';
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (match) return match[1];
+  if (url.includes('/dist/src/')) return 'app (dist/src)';
+  if (url.startsWith('node:')) return 'node core';
+  return url;
+}
+
+/** Self time by package and by function, from a .cpuprofile, as shares of the busy (non-idle) time. */
+export function summarizeProfile(profile) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfTime = new Map();
+  for (let index = 0; index < profile.samples.length; index++) {
+    const id = profile.samples[index];
+    selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+  }
+  const byPackage = new Map();
+  const byFunction = new Map();
+  let busy = 0;
+  let idle = 0;
+  for (const [id, micros] of selfTime) {
+    const { callFrame } = byId.get(id);
+    if (callFrame.functionName === '(idle)') {
+      idle += micros;
+      continue;
+    }
+    busy += micros;
+    const special = ['(garbage collector)', '(program)'].includes(callFrame.functionName);
+    const pkg = special ? callFrame.functionName : packageOf(callFrame.url);
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + micros);
+    const fn = `${callFrame.functionName || '(anonymous)'} ${special ? '' : `${pkg}${callFrame.url ? `:${callFrame.lineNumber + 1}` : ''}`}`.trim();
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
+  }
+  const top = (map, limit) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([name, micros]) => ({ share: `${((100 * micros) / busy).toFixed(1)}%`, 'busy ms': Math.round(micros / 1000), name }));
+  return { busyMs: busy / 1000, idleMs: idle / 1000, packages: top(byPackage, 18), functions: top(byFunction, 20) };
+}
+
+const load = loadCheck('start');
+console.log(`profile of ${target} (node ${process.version}, ${os.cpus().length} cores); ${load.text}`);
+const build = await buildSnapshot();
+console.log(`app: a snapshot of dist/ (newest file ${build.builtAt.toISOString()})`);
+const database = await createScratchDatabase('junction_bench_profile');
+const profileFile = path.join(os.tmpdir(), `junction-bench-${process.pid}.cpuprofile`);
+let app;
+try {
+  app = await startApp({
+    databaseUrl: database.url,
+    env: { LOG_LEVEL: 'warn', APP_ROLE: target === 'ingest' ? 'api' : 'all', INBOUND_RATE_LIMIT: 1_000_000, INBOUND_RATE_BURST: 1_000_000 },
+    label: 'app (CPU profiler)',
+    cpuProfileFile: profileFile,
+  });
+  const account = await registerAccount(app, `profile-${target}`);
+  let options;
+  if (target === 'contacts') {
+    let counter = 0;
+    const tag = Date.now().toString(36);
+    options = {
+      url: `${app.url}/contacts`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${account.token}` },
+      body: '{}',
+      setupRequest: (request) => {
+        counter += 1;
+        request.body = JSON.stringify({ first_name: 'Ada', last_name: 'Lovelace', company: 'Analytical Engines Ltd', email: `ada.${tag}.${counter}@bench.example.com` });
+        return request;
+      },
+    };
+  } else if (target === 'ingest') {
+    const apiKey = await createWebhookApiKey(app, account.token);
+    let counter = 0;
+    const tag = Date.now().toString(36);
+    options = {
+      url: `${app.url}/webhooks/lead.captured`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant-id': account.tenantId, 'x-api-key': apiKey },
+      body: leadBody('placeholder@bench.example.com'),
+      setupRequest: (request) => {
+        counter += 1;
+        request.body = leadBody(`lead.${tag}.${counter}@bench.example.com`);
+        return request;
+      },
+    };
+  } else {
+    for (let index = 0; index < 200; index++) {
+      await api(app, 'POST', '/contacts', { token: account.token, body: { first_name: 'Grace', email: `grace.${index}@bench.example.com` } });
+    }
+    options = { url: `${app.url}/contacts?q=qzxv`, headers: { authorization: `Bearer ${account.token}` } };
+  }
+  console.log(`  warm-up 2 s, then ${seconds} s profiled at c=${connections}…`);
+  await runAutocannon({ ...options, connections, duration: 2 });
+  process.kill(app.pid, 'SIGUSR2');
+  await sleep(200);
+  const result = await runAutocannon({ ...options, connections, duration: seconds });
+  process.kill(app.pid, 'SIGUSR2');
+  let profile;
+  for (let attempt = 0; attempt < 100 && !profile; attempt++) {
+    await sleep(100);
+    profile = await readFile(profileFile, 'utf8').then(JSON.parse, () => undefined);
+  }
+  if (!profile) throw new Error('no profile written');
+  if (process.env.BENCH_PROFILE_KEEP) await copyFile(profileFile, process.env.BENCH_PROFILE_KEEP);
+  const summary = summarizeProfile(profile);
+  console.log(
+    `\n${result.total} requests in ${seconds} s (${result.reqPerSec.toFixed(0)} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}); ` +
+      `event loop busy ${(summary.busyMs / 1000).toFixed(2)} s, idle ${(summary.idleMs / 1000).toFixed(2)} s of the sampled time: ` +
+      `${(summary.busyMs / result.total).toFixed(2)} ms busy per request`,
+  );
+  console.log('\nself time by package (share of busy time):');
+  printTable(summary.packages);
+  console.log('\ntop functions by self time:');
+  printTable(summary.functions);
+} finally {
+  await stopApp(app);
+  await rm(profileFile, { force: true });
+  await database.drop();
+}
