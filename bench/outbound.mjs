@@ -139,8 +139,8 @@ async function main() {
 
     const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
     const queryCountFile = COUNT_QUERIES ? path.join(os.tmpdir(), `junction-bench-outbound-queries-${process.pid}.json`) : undefined;
-    // BENCH_APP_NODE_OPTIONS goes to the app only (e.g. --trace-gc with BENCH_ECHO_APP=1, or --max-old-space-size=128).
-    const appNodeOptions = [process.env.NODE_OPTIONS, process.env.BENCH_APP_NODE_OPTIONS].filter(Boolean).join(' ');
+    // The app runs with npm start's heap cap; BENCH_APP_NODE_OPTIONS adds to it (e.g. --trace-gc with BENCH_ECHO_APP=1).
+    const appNodeOptions = [lib.APP_NODE_OPTIONS, process.env.NODE_OPTIONS, process.env.BENCH_APP_NODE_OPTIONS].filter(Boolean).join(' ');
     const counterEnv = COUNT_QUERIES
       ? {
           NODE_OPTIONS: `${appNodeOptions} --import=${pathToFileURL(path.join(BENCH_DIR, 'query-counter.mjs')).href}`.trim(),
