@@ -95,14 +95,6 @@ export class DealPageDto extends PageDto<DealResponseDto> {
 
 /** The deal's fields as event payloads carry them (id as deal_id, stage at top level). */
 export function dealEventFields(deal: Deal): DealFields {
-  return {
-    deal_id: deal.id,
-    title: deal.title,
-    value: deal.value,
-    currency: deal.currency,
-    stage: deal.stage,
-    contact_id: deal.contactId,
-    created_at: deal.createdAt.toISOString(),
-    updated_at: deal.updatedAt.toISOString(),
-  };
+  const { id, tenant_id: _tenant, ...fields } = DealResponseDto.from(deal);
+  return { deal_id: id, ...fields };
 }

@@ -130,16 +130,6 @@ export class InvoicePageDto extends PageDto<InvoiceResponseDto> {
 
 /** The invoice's fields as event payloads carry them (id as invoice_id). */
 export function invoiceEventFields(invoice: Invoice): InvoiceFields {
-  return {
-    invoice_id: invoice.id,
-    number: invoice.number,
-    amount: invoice.amount,
-    currency: invoice.currency,
-    status: invoice.status,
-    contact_id: invoice.contactId,
-    external_id: invoice.externalId,
-    paid_at: invoice.paidAt ? invoice.paidAt.toISOString() : null,
-    created_at: invoice.createdAt.toISOString(),
-    updated_at: invoice.updatedAt.toISOString(),
-  };
+  const { id, tenant_id: _tenant, ...fields } = InvoiceResponseDto.from(invoice);
+  return { invoice_id: id, ...fields };
 }
