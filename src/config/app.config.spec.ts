@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, generateEncryptionKey, loadConfig } from './app.config.js';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from './app.config.js';
 
 const PRODUCTION_KEY = 'QmFzZTY0IGVuY29kZWQgMzIgYnl0ZSBrZXkgZm9yIHQ='; // 32 bytes as base64
 
@@ -71,7 +72,7 @@ describe('loadConfig', () => {
     it('accepts an encryption key as 64 hex characters or as base64 of 32 bytes', () => {
       const hex = 'ab'.repeat(32);
       expect(loadConfig({ SECRETS_ENCRYPTION_KEY: hex }).secretsEncryptionKey).toEqual(Buffer.from(hex, 'hex'));
-      const generated = generateEncryptionKey();
+      const generated = randomBytes(32).toString('base64');
       const config = loadConfig({ SECRETS_ENCRYPTION_KEY: generated });
       expect(config.secretsEncryptionKey).toEqual(Buffer.from(generated, 'base64'));
       expect(config.secretsEncryptionKeyIsDevelopmentDefault).toBe(false);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -197,9 +196,4 @@ export function loadConfig(env: Env = process.env): AppConfig {
     inboundRateLimit: integer(env, 'INBOUND_RATE_LIMIT', 100, 1, 1000000),
     inboundRateBurst: integer(env, 'INBOUND_RATE_BURST', 200, 1, 1000000),
   };
-}
-
-/** A random key in the format SECRETS_ENCRYPTION_KEY expects, for docs and the CLI. */
-export function generateEncryptionKey(): string {
-  return randomBytes(32).toString('base64');
 }

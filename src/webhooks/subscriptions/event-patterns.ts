@@ -8,10 +8,6 @@ const PREFIXES = [...new Set(EVENT_NAMES.map((name) => name.split('.')[0]))];
 /** What a subscription's event_name may be: a catalog name, `<prefix>.*`, or `*`. */
 export const SUBSCRIBABLE_EVENT_NAMES: string[] = [...EVENT_NAMES.filter((name) => !DIRECT_ONLY.has(name)), ...PREFIXES.map((prefix) => `${prefix}.*`), '*'];
 
-export function isSubscribableEventName(value: string): boolean {
-  return SUBSCRIBABLE_EVENT_NAMES.includes(value);
-}
-
 /** The subscription event_names that receive this event: itself, its prefix pattern and `*` (none for direct-only events). */
 export function subscriptionKeysFor(eventName: string): string[] {
   if (!isEventName(eventName) || DIRECT_ONLY.has(eventName)) return [];
