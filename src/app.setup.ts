@@ -6,7 +6,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { HttpExceptionFilter } from './common/http/http-exception.filter.js';
+import { HttpExceptionFilter, type BodyLimitConfig } from './common/http/http-exception.filter.js';
+import { StorableTextPipe } from './common/http/storable-text.pipe.js';
 import { createValidationPipe } from './common/http/validation.js';
 import type { AppConfig } from './config/app.config.js';
 
@@ -41,16 +42,24 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix(API_PREFIX);
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new StorableTextPipe(), createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: any other body type is a 415 rather than a string that fails validation.
-  fastify.removeContentTypeParser(['text/plain']);
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  // An empty JSON body is no body: clients such as n8n's HTTP Request node send Content-Type on a DELETE or a
+  // body-less action. Anything else goes to Fastify's own parser (prototype-poisoning checks included).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') done(null, undefined);
+    else void parseJson(request, text, done);
+  });
   // Inbound webhooks have their own, smaller body limit (413 past INBOUND_MAX_BYTES).
   fastify.addHook('onRoute', (route) => {
-    if (route.url === `/${API_PREFIX}/webhooks/:event_name` && ([] as string[]).concat(route.method).includes('POST')) {
-      route.bodyLimit = config.inboundMaxBytes;
-    }
+    const inbound = route.url === `/${API_PREFIX}/webhooks/:event_name` && ([] as string[]).concat(route.method).includes('POST');
+    if (inbound) route.bodyLimit = config.inboundMaxBytes;
+    route.config = { ...(route.config as object), bodyLimitVariable: inbound ? 'INBOUND_MAX_BYTES' : 'BODY_LIMIT_BYTES' } satisfies BodyLimitConfig;
   });
 
   await app.register(helmet, {
@@ -68,24 +77,42 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   setupSwagger(app, config);
 }
 
+/** Tags in reading order, each with what it is for. */
+const TAGS: Array<[string, string]> = [
+  ['auth', 'Register a workspace, log in, and API tokens for workflows (n8n, Activepieces)'],
+  ['users', 'The people of your tenant (admins add members)'],
+  ['tenants', 'Your tenant and its inbound webhook API key'],
+  ['contacts', 'Contacts: create, search, update, delete; each change emits a contact.* event'],
+  ['deals', 'Deals and their stages (lead → won/lost); each change emits deal.* events'],
+  ['invoices', 'Invoices (open, paid, void); invoice.created and invoice.paid events'],
+  ['subscriptions', 'Outbound webhooks: which events go to which URL, signed'],
+  ['deliveries', 'The delivery log: every attempt of every outbound webhook; redeliver'],
+  ['inbound', 'Inbound webhooks: workflows send events in (X-Tenant-ID + X-API-Key); the events received'],
+  ['event types', 'The catalog of events a subscription can receive, each with an example'],
+  ['health', 'Liveness, readiness and Prometheus metrics'],
+];
+
 function setupSwagger(app: INestApplication, config: AppConfig): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Junction CRM API')
-      .setDescription(
-        'A multi-tenant CRM driven by n8n and Activepieces workflows. Authenticate with ' +
-          '`Authorization: Bearer <session or API token>` (POST /api/auth/register or /api/auth/login gives one). ' +
-          'Inbound webhooks (POST /api/webhooks/{event_name}) use `X-Tenant-ID` + `X-API-Key` instead.',
-      )
-      .setVersion(config.version)
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A session token (jcs_…) or API token (jct_…)' }, 'bearer')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Your tenant id (GET /api/auth/me)' }, 'tenant-id')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'POST /api/tenants/current/webhook-api-key' }, 'api-key')
-      .build(),
-  );
+  const builder = new DocumentBuilder()
+    .setTitle('Junction CRM API')
+    .setDescription(
+      'A multi-tenant CRM driven by n8n and Activepieces workflows. Authenticate with ' +
+        '`Authorization: Bearer <session or API token>` (POST /api/auth/register or /api/auth/login gives one). ' +
+        'Inbound webhooks (POST /api/webhooks/{event_name}) use `X-Tenant-ID` + `X-API-Key` instead. ' +
+        'Every error body carries a stable `code` (see the ErrorCode schema) to branch on.',
+    )
+    .setVersion(config.version)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'opaque token', description: 'A session token (jcs_…) or API token (jct_…)' },
+      'bearer',
+    )
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Tenant-ID', description: 'Your tenant id (GET /api/auth/me)' }, 'tenant-id')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'POST /api/tenants/current/webhook-api-key' }, 'api-key');
+  for (const [name, description] of TAGS) builder.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, builder.build());
   SwaggerModule.setup(`${API_PREFIX}/docs`, app, document, {
     jsonDocumentUrl: `${API_PREFIX}/docs-json`,
     customSiteTitle: 'Junction CRM API',
+    swaggerOptions: { persistAuthorization: true },
   });
 }

@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { DataSource } from 'typeorm';
+import { AppError } from './common/errors/app-error.js';
 import { ConfigError, loadConfig } from './config/app.config.js';
 import { buildDataSourceOptions } from './database/data-source.options.js';
 import { openDatabase } from './database/open-database.js';
@@ -36,6 +39,10 @@ async function main(argv: string[]): Promise<void> {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
+  // A key for a tenant needs the database that holds it: an empty DATA_DIR is a wrong folder, not a new database.
+  if (command === 'tenant:api-key' && !config.databaseUrl && !existsSync(path.join(config.dataDir, 'pg', 'PG_VERSION'))) {
+    fail(`DATA_DIR ${config.dataDir} holds no database: run this from the folder the app runs in, set DATA_DIR to the app's, or set DATABASE_URL`);
+  }
   const quiet = { log: () => undefined, warn: (message: string) => process.stderr.write(`${message}\n`) };
   const database = await openDatabase(config, quiet);
   const dataSource = new DataSource(buildDataSourceOptions({ url: database.url, poolSize: 2, migrationsRun: false }));
@@ -64,6 +71,5 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const status = (error as { status?: number }).status;
-  fail(status === 404 ? `No tenant with that id` : `Failed: ${error instanceof Error ? error.message : String(error)}`);
+  fail(error instanceof AppError && error.code === 'TENANT_NOT_FOUND' ? 'No tenant with that id' : `Failed: ${error instanceof Error ? error.message : String(error)}`);
 });

@@ -25,9 +25,9 @@ function expectWellFormed(response: ApiResponse): void {
   expect(text, 'response leaks a stack trace').not.toMatch(STACK_TRACE);
   if (response.status < 400) return;
   expect(response.headers['content-type']).toMatch(/application\/json/);
-  expect(response.body).toMatchObject({ statusCode: response.status, error: STATUS_CODES[response.status], message: expect.any(String) });
+  expect(response.body).toMatchObject({ statusCode: response.status, error: STATUS_CODES[response.status], code: expect.stringMatching(/^[A-Z][A-Z0-9_]+$/), message: expect.any(String) });
   expect((response.body as { message: string }).message.length).toBeGreaterThan(0);
-  for (const key of Object.keys(response.body as object)) expect(['statusCode', 'error', 'message', 'details']).toContain(key);
+  for (const key of Object.keys(response.body as object)) expect(['statusCode', 'error', 'code', 'message', 'details', 'existing_id']).toContain(key);
 }
 
 /** The fields named in a 400's details. */

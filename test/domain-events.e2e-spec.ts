@@ -404,7 +404,7 @@ describe('domain events', () => {
       expect(created.status).toBe(201);
       const updated = await t.request('PATCH', `/api/contacts/${created.body.id}`, { token: account.token, body: { phone: '+1 555 0199' } });
       expect(updated.status).toBe(200);
-      const bare = await createContact({}, account);
+      const bare = await createContact({ company: 'Bare Ltd' }, account);
       expect(bare.status).toBe(201);
       expect((await t.request('DELETE', `/api/contacts/${created.body.id}`, { token: account.token })).status).toBe(204);
 

@@ -189,7 +189,7 @@ describe('inbound webhooks', () => {
         expect(response.status, label).toBe(401);
         responses.push({ label, body: response.body, contentType: response.headers['content-type'] });
       }
-      expect(responses[0].body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.any(String) });
+      expect(responses[0].body).toEqual({ statusCode: 401, code: 'INBOUND_UNAUTHORIZED', error: 'Unauthorized', message: expect.any(String) });
       for (const response of responses) {
         expect(response.body, response.label).toEqual(responses[0].body);
         expect(response.contentType, response.label).toEqual(responses[0].contentType);
@@ -311,7 +311,7 @@ describe('inbound webhooks', () => {
       expect(await countEvents(small, limited.tenantId)).toBe(10);
 
       const rejected = responses.find((response) => response.status === 429)!;
-      expect(rejected.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.any(String) });
+      expect(rejected.body).toEqual({ statusCode: 429, code: 'INBOUND_RATE_LIMITED', error: 'Too Many Requests', message: expect.any(String) });
       const retryAfter = rejected.headers['retry-after'];
       expect(retryAfter).toMatch(/^\d+$/);
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
@@ -666,11 +666,14 @@ describe('inbound webhooks', () => {
       expect(invoice.body).toMatchObject({ status: 'paid', contact_id: event.result.contact_id });
     });
 
-    it('a payload a handler cannot use fails at once (attempts 1) naming the field; nothing is written', async () => {
-      const before = await t.sql<{ contacts: number; invoices: number }>(
-        'SELECT (SELECT count(*)::int FROM contacts WHERE tenant_id = $1) AS contacts, (SELECT count(*)::int FROM invoices WHERE tenant_id = $1) AS invoices',
-        [acme.tenantId],
-      );
+    it('a payload a handler cannot use is refused at send time (400 naming the field); nothing is stored or written', async () => {
+      const count = (): Promise<Array<{ contacts: number; invoices: number; events: number }>> =>
+        t.sql(
+          `SELECT (SELECT count(*)::int FROM contacts WHERE tenant_id = $1) AS contacts, (SELECT count(*)::int FROM invoices WHERE tenant_id = $1) AS invoices,
+                  (SELECT count(*)::int FROM integration_events WHERE tenant_id = $1) AS events`,
+          [acme.tenantId],
+        );
+      const before = await count();
       const payer = uniqueEmail('badpay');
       const cases: Array<[string, Record<string, unknown>, string]> = [
         ['lead.captured', { name: 'No Email', source: 'website_form' }, 'email'],
@@ -687,20 +690,24 @@ describe('inbound webhooks', () => {
       const sent = await Promise.all(cases.map(([name, payload]) => send(t, name, acme, payload)));
       for (const [index, [name, payload, field]] of cases.entries()) {
         const label = `${name} ${JSON.stringify(payload)}`;
-        expect(sent[index].status, label).toBe(202);
-        const event = await settled(t, acme.token, sent[index].body.id);
-        expect(event.status, label).toBe('failed');
-        expect(event.attempts, label).toBe(1);
-        expect(event.result, label).toBeNull();
-        expect(event.processed_at, label).toMatch(ISO_UTC);
-        expect(event.error_message, label).toContain(field);
+        expect(sent[index].status, label).toBe(400);
+        expect(sent[index].body.code, label).toBe('VALIDATION_FAILED');
+        expect(sent[index].body.details, label).toEqual([{ field, message: expect.stringContaining(field) }]);
       }
-      // Each handler's transaction rolled back: no contact for the payer, no invoice.
-      const after = await t.sql(
-        'SELECT (SELECT count(*)::int FROM contacts WHERE tenant_id = $1) AS contacts, (SELECT count(*)::int FROM invoices WHERE tenant_id = $1) AS invoices',
-        [acme.tenantId],
-      );
-      expect(after).toEqual(before);
+      expect(await count()).toEqual(before);
+    });
+
+    it('what can only fail later fails at once when processed (attempts 1), its transaction rolled back', async () => {
+      const externalId = `in_void_${randomBytes(4).toString('hex')}`;
+      const voided = await t.request('POST', '/api/invoices', { token: acme.token, body: { number: `INV-${externalId}`, amount: 15, external_id: externalId, status: 'void' } });
+      expect(voided.status, JSON.stringify(voided.body)).toBe(201);
+      const payer = uniqueEmail('voidpay');
+      const event = await sendAndSettle(t, acme, 'payment.received', { amount: 15, currency: 'usd', customer_email: payer, invoice_id: externalId });
+      expect(event).toMatchObject({ status: 'failed', attempts: 1, result: null });
+      expect(event.processed_at).toMatch(ISO_UTC);
+      expect(event.error_message).toContain('void');
+      const contacts = await t.sql('SELECT count(*)::int AS n FROM contacts WHERE tenant_id = $1 AND lower(email) = lower($2)', [acme.tenantId, payer]);
+      expect(contacts[0].n).toBe(0);
     });
 
     it('an unknown event name (foo.bar) is stored and ignored', async () => {
@@ -715,10 +722,13 @@ describe('inbound webhooks', () => {
 
     beforeAll(async () => {
       tenant = await tenantWithKey(t, 'events-api');
+      const voidId = `in_void_${randomBytes(4).toString('hex')}`;
+      const voided = await t.request('POST', '/api/invoices', { token: tenant.token, body: { number: `INV-${voidId}`, amount: 5, external_id: voidId, status: 'void' } });
+      expect(voided.status).toBe(201);
       const outcomes = await Promise.all([
         sendAndSettle(t, tenant, 'lead.captured', seedLead(uniqueEmail('list1'))),
         sendAndSettle(t, tenant, 'lead.captured', seedLead(uniqueEmail('list2'))),
-        sendAndSettle(t, tenant, 'lead.captured', { source: 'no email' }),
+        sendAndSettle(t, tenant, 'payment.received', { amount: 5, currency: 'usd', customer_email: uniqueEmail('void'), invoice_id: voidId }),
         sendAndSettle(t, tenant, 'test.event', { test: 'data' }),
         sendAndSettle(t, tenant, 'payment.received', { amount: 10, currency: 'usd', customer_email: uniqueEmail('list3'), invoice_id: `in_${randomBytes(4).toString('hex')}` }),
       ]);
@@ -740,7 +750,7 @@ describe('inbound webhooks', () => {
       const failed = await t.request('GET', '/api/webhooks/events', { token: tenant.token, query: { status: 'failed' } });
       expect(failed.body.data.map((event: any) => event.id)).toEqual([ids.failed]);
       const leads = await t.request('GET', '/api/webhooks/events', { token: tenant.token, query: { event_name: 'lead.captured' } });
-      expect(leads.body.data).toHaveLength(3);
+      expect(leads.body.data).toHaveLength(2);
       expect(leads.body.data.every((event: any) => event.event_name === 'lead.captured')).toBe(true);
       const both = await t.request('GET', '/api/webhooks/events', { token: tenant.token, query: { status: 'processed', event_name: 'lead.captured' } });
       expect(both.body.data).toHaveLength(2);
@@ -786,13 +796,13 @@ describe('inbound webhooks', () => {
       expect((await t.request('POST', '/api/webhooks/events/not-a-uuid/retry', { token: tenant.token })).status).toBe(400);
     });
 
-    it('retry: a failed bad payload runs again and fails again (attempts 2); an ignored event is ignored again (attempts 2)', async () => {
+    it('retry: a failed payment runs again and fails again (attempts 2); an ignored event is ignored again (attempts 2)', async () => {
       const retried = await t.request('POST', `/api/webhooks/events/${ids.failed}/retry`, { token: tenant.token });
       expect(retried.status).toBe(200);
       expect(retried.body.id).toBe(ids.failed);
       expect(['received', 'processing', 'failed']).toContain(retried.body.status);
       const failedAgain = await settled(t, tenant.token, ids.failed);
-      expect(failedAgain).toMatchObject({ status: 'failed', attempts: 2, error_message: expect.stringContaining('email') });
+      expect(failedAgain).toMatchObject({ status: 'failed', attempts: 2, error_message: expect.stringContaining('void') });
 
       const ignored = await t.request('POST', `/api/webhooks/events/${ids.ignored}/retry`, { token: tenant.token });
       expect(ignored.status).toBe(200);

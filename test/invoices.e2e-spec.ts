@@ -1,4 +1,4 @@
-import { ConflictException } from '@nestjs/common';
+import { AppError } from '../src/common/errors/app-error.js';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -382,7 +382,8 @@ describe('invoices', () => {
     it('refuses a void invoice and leaves nothing behind when the transaction rolls back', async () => {
       const externalId = `in_${randomUUID()}`;
       const invoice = await createInvoice(acme, { external_id: externalId, status: 'void' });
-      await expect(upsertPaid(acme.tenantId, { externalId, amount: 49, currency: 'USD' })).rejects.toBeInstanceOf(ConflictException);
+      await expect(upsertPaid(acme.tenantId, { externalId, amount: 49, currency: 'USD' })).rejects.toMatchObject({ code: 'INVOICE_VOID' });
+      await expect(upsertPaid(acme.tenantId, { externalId, amount: 49, currency: 'USD' })).rejects.toBeInstanceOf(AppError);
 
       const rolledBack = `in_${randomUUID()}`;
       await expect(

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Ip, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Ip, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth, type AuthContext } from '../common/auth/auth-context.js';
 import { BearerAuth, Public } from '../common/auth/auth.decorators.js';
 import { ApiErrors } from '../common/http/api-errors.decorator.js';
+import { PageQueryDto } from '../common/http/pagination.js';
 import { UuidParam } from '../common/http/uuid-param.js';
 import { AuthService } from './auth.service.js';
 import {
@@ -26,7 +27,7 @@ export class AuthController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a tenant with you as its admin, and log in' })
   @ApiCreatedResponse({ type: RegisterResponseDto })
-  @ApiErrors(400, 409)
+  @ApiErrors(400, 'USER_EMAIL_TAKEN')
   register(@Body() dto: RegisterDto): Promise<RegisterResponseDto> {
     return this.auth.register(dto);
   }
@@ -36,7 +37,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Log in; returns a session token', description: 'Repeated failures for one email from one address are locked out for a while (429).' })
   @ApiOkResponse({ type: SessionResponseDto })
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(400, 'INVALID_CREDENTIALS', 'LOGIN_LOCKED')
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<SessionResponseDto> {
     return this.auth.login(dto, ip);
   }
@@ -75,8 +76,9 @@ export class AuthController {
   @BearerAuth()
   @ApiOperation({ summary: 'Your API tokens that are still usable (name, prefix, last_used_at; never the token)' })
   @ApiOkResponse({ type: ApiTokenListDto })
-  async listTokens(@Auth() auth: AuthContext): Promise<ApiTokenListDto> {
-    return { data: await this.auth.listApiTokens(auth) };
+  @ApiErrors(400)
+  listTokens(@Auth() auth: AuthContext, @Query() page: PageQueryDto): Promise<ApiTokenListDto> {
+    return this.auth.listApiTokens(auth, page);
   }
 
   @Delete('tokens/:id')
@@ -84,7 +86,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke one of your API tokens' })
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'API_TOKEN_NOT_FOUND')
   revokeToken(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<void> {
     return this.auth.revokeApiToken(auth, id);
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/auth/auth-context.js';
@@ -22,6 +22,8 @@ import type {
   SessionResponseDto,
 } from './dto/auth.dto.js';
 import { LoginThrottleService } from './login-throttle.service.js';
+import { AppError } from '../common/errors/app-error.js';
+import { paginate, type PageQueryDto } from '../common/http/pagination.js';
 
 // last_used_at is a hint, not an audit log: write it at most once a minute per token.
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -73,7 +75,7 @@ export class AuthService {
     const valid = await verifyPassword(dto.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !valid) {
       await this.throttle.recordFailure(dto.email, ip);
-      throw new UnauthorizedException('Email or password is wrong');
+      throw new AppError('INVALID_CREDENTIALS', 'Email or password is wrong');
     }
     await this.throttle.recordSuccess(dto.email, ip);
     return this.issueSession(this.dataSource.manager, user);
@@ -85,7 +87,7 @@ export class AuthService {
 
   async me(auth: AuthContext): Promise<MeResponseDto> {
     const user = await this.dataSource.getRepository(User).findOne({ where: { id: auth.userId }, relations: { tenant: true } });
-    if (!user?.tenant) throw new UnauthorizedException('The user behind this token no longer exists');
+    if (!user?.tenant) throw new AppError('INVALID_TOKEN', 'The user behind this token no longer exists');
     return { ...UserResponseDto.from(user), tenant: { id: user.tenant.id, name: user.tenant.name } };
   }
 
@@ -124,23 +126,21 @@ export class AuthService {
   }
 
   /** The caller's own API tokens that are still usable (never the tokens themselves). */
-  async listApiTokens(auth: AuthContext): Promise<ApiTokenResponseDto[]> {
-    const tokens = await this.dataSource
+  async listApiTokens(auth: AuthContext, page: PageQueryDto): Promise<{ data: ApiTokenResponseDto[]; next_cursor: string | null }> {
+    const query = this.dataSource
       .getRepository(AccessToken)
       .createQueryBuilder('t')
       .where('t.userId = :userId AND t.tenantId = :tenantId AND t.kind = :kind', { userId: auth.userId, tenantId: auth.tenantId, kind: 'api' })
       .andWhere('t.revokedAt IS NULL')
-      .andWhere('(t.expiresAt IS NULL OR t.expiresAt > now())')
-      .orderBy('t.createdAt', 'DESC')
-      .getMany();
-    return tokens.map(apiTokenResponse);
+      .andWhere('(t.expiresAt IS NULL OR t.expiresAt > now())');
+    return paginate(query, page, apiTokenResponse);
   }
 
   async revokeApiToken(auth: AuthContext, id: string): Promise<void> {
     const result = await this.dataSource
       .getRepository(AccessToken)
       .update({ id, userId: auth.userId, tenantId: auth.tenantId, kind: 'api', revokedAt: IsNull() }, { revokedAt: new Date() });
-    if (!result.affected) throw new NotFoundException(`API token ${id} not found`);
+    if (!result.affected) throw new AppError('API_TOKEN_NOT_FOUND', `API token ${id} not found`);
   }
 
   private async issueSession(manager: EntityManager, user: User): Promise<SessionResponseDto> {

@@ -1,9 +1,10 @@
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { sha256Hex } from '../common/crypto/tokens.js';
+import { AppError } from '../common/errors/app-error.js';
 
 /**
  * Counts failed logins per email+IP in the database (so every instance shares the count) and locks the
@@ -28,14 +29,9 @@ export class LoginThrottleService {
       [this.key(email, ip)],
     );
     if (row) {
-      throw new HttpException(
-        {
-          statusCode: HttpStatus.TOO_MANY_REQUESTS,
-          message: `Too many failed logins for this email from your address; try again in ${row.retry_after} seconds`,
-          headers: { 'retry-after': String(row.retry_after) },
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+      throw new AppError('LOGIN_LOCKED', `Too many failed logins for this email from your address; try again in ${row.retry_after} seconds`, {
+        headers: { 'retry-after': String(row.retry_after) },
+      });
     }
   }
 

@@ -17,7 +17,7 @@ export class ContactsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a contact; emits contact.created', description: 'A duplicate email (any case) is a 409 whose existing_id is the contact holding it.' })
   @ApiCreatedResponse({ type: ContactResponseDto })
-  @ApiErrors(400, 409)
+  @ApiErrors(400, 'CONTACT_EMAIL_TAKEN')
   create(@Auth() auth: AuthContext, @Body() dto: CreateContactDto): Promise<ContactResponseDto> {
     return this.contacts.create(auth, dto);
   }
@@ -33,7 +33,7 @@ export class ContactsController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a contact' })
   @ApiOkResponse({ type: ContactResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'CONTACT_NOT_FOUND')
   get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<ContactResponseDto> {
     return this.contacts.get(auth, id);
   }
@@ -41,7 +41,7 @@ export class ContactsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change some fields of a contact; emits contact.updated with the changes (nothing if nothing changed)' })
   @ApiOkResponse({ type: ContactResponseDto })
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 'CONTACT_NOT_FOUND', 'CONTACT_EMAIL_TAKEN')
   update(@Auth() auth: AuthContext, @UuidParam('id') id: string, @Body() dto: UpdateContactDto): Promise<ContactResponseDto> {
     return this.contacts.update(auth, id, dto);
   }
@@ -50,7 +50,7 @@ export class ContactsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a contact; emits contact.deleted with the contact as it was' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'CONTACT_NOT_FOUND')
   remove(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<void> {
     return this.contacts.remove(auth, id);
   }

@@ -1,9 +1,9 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { AuthContext } from '../common/auth/auth-context.js';
-import { duplicateOf, isUniqueViolation } from '../common/http/conflict.js';
+import { isUniqueViolation } from '../common/http/conflict.js';
 import { paginate } from '../common/http/pagination.js';
 import { diffFields, DomainEventPublisher } from '../events/domain-event-publisher.js';
 import { Contact } from './contact.entity.js';
@@ -14,6 +14,7 @@ import {
   type ListContactsQueryDto,
   type UpdateContactDto,
 } from './dto/contact.dto.js';
+import { AppError, duplicateOf, invalidField } from '../common/errors/app-error.js';
 
 // Must match the expression of contacts_search_trgm_idx in the migration, or the index is not used.
 const SEARCH_EXPRESSION = `lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.email, '') || ' ' || coalesce(c.company, ''))`;
@@ -48,6 +49,13 @@ function contactFromRow(row: ContactRow): Contact {
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   });
+}
+
+/** A contact must be someone: an email, or at least a name or a company (a 400 otherwise, nothing stored). */
+function assertIdentifiable(contact: Partial<Pick<Contact, 'email' | 'firstName' | 'lastName' | 'company'>>): void {
+  if (contact.email || contact.firstName || contact.lastName || contact.company) return;
+  const message = 'A contact needs an email or at least one of first_name, last_name, company';
+  throw new AppError('VALIDATION_FAILED', message, { details: [{ field: 'email', message }] });
 }
 
 function escapeLike(value: string): string {
@@ -85,6 +93,7 @@ export class ContactsService {
    * the unique index itself, so concurrent inserts cannot both win) is a 409 naming the holder.
    */
   async insert(manager: EntityManager, tenantId: string, fields: Partial<Contact>): Promise<Contact> {
+    assertIdentifiable(fields);
     const [row] = await manager.query<ContactRow[]>(
       `INSERT INTO contacts (tenant_id, first_name, last_name, email, phone, company, source, custom_fields)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -103,7 +112,7 @@ export class ContactsService {
     );
     if (!row) {
       if (fields.email) await this.assertEmailFree(manager, tenantId, fields.email);
-      throw new ConflictException('The contact conflicts with one just written; retry');
+      throw new AppError('WRITE_CONFLICT', 'The contact conflicts with one just written; retry');
     }
     const contact = contactFromRow(row);
     await this.events.publish(manager, tenantId, 'contact.created', contactEventFields(contact));
@@ -136,6 +145,7 @@ export class ContactsService {
     const candidate = repository.merge(repository.create({ ...before }), fields);
     const changes = diffFields(contactEventFields(before), contactEventFields(candidate), EVENT_FIELDS);
     if (Object.keys(changes).length === 0) return before;
+    assertIdentifiable(candidate);
     if (changes.email && candidate.email && candidate.email.toLowerCase() !== before.email?.toLowerCase()) {
       await this.assertEmailFree(manager, tenantId, candidate.email);
     }
@@ -169,8 +179,7 @@ export class ContactsService {
       .setLock('for_key_share')
       .getOne();
     if (!contact) {
-      const message = `contact_id ${contactId} is not a contact of your tenant`;
-      throw new BadRequestException({ message, details: [{ field: 'contact_id', message }] });
+      throw invalidField('contact_id', `contact_id ${contactId} is not a contact of your tenant`);
     }
   }
 
@@ -199,14 +208,14 @@ export class ContactsService {
 
   private async assertEmailFree(manager: EntityManager, tenantId: string, email: string): Promise<void> {
     const existing = await this.findByEmail(manager, tenantId, email);
-    if (existing) throw duplicateOf(`A contact with email ${email} already exists (id ${existing.id})`, 'email', existing.id);
+    if (existing) throw duplicateOf('CONTACT_EMAIL_TAKEN', `A contact with email ${email} already exists (id ${existing.id})`, 'email', existing.id);
   }
 
   private async findOrFail(manager: EntityManager, tenantId: string, id: string, lock = false): Promise<Contact> {
     const query = manager.getRepository(Contact).createQueryBuilder('c').where('c.id = :id AND c.tenantId = :tenantId', { id, tenantId });
     if (lock) query.setLock('pessimistic_write');
     const contact = await query.getOne();
-    if (!contact) throw new NotFoundException(`Contact ${id} not found`);
+    if (!contact) throw new AppError('CONTACT_NOT_FOUND', `Contact ${id} not found`);
     return contact;
   }
 }

@@ -33,7 +33,7 @@ export class DealsController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a deal' })
   @ApiOkResponse({ type: DealResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'DEAL_NOT_FOUND')
   get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<DealResponseDto> {
     return this.deals.get(auth, id);
   }
@@ -43,7 +43,7 @@ export class DealsController {
     summary: 'Change some fields of a deal; emits deal.updated with the changes, and deal.stage_changed when the stage moved (nothing if nothing changed)',
   })
   @ApiOkResponse({ type: DealResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'DEAL_NOT_FOUND')
   update(@Auth() auth: AuthContext, @UuidParam('id') id: string, @Body() dto: UpdateDealDto): Promise<DealResponseDto> {
     return this.deals.update(auth, id, dto);
   }
@@ -52,7 +52,7 @@ export class DealsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a deal; emits deal.deleted with the deal as it was' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'DEAL_NOT_FOUND')
   remove(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<void> {
     return this.deals.remove(auth, id);
   }

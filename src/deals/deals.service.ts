@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
@@ -14,6 +14,7 @@ import {
   type ListDealsQueryDto,
   type UpdateDealDto,
 } from './dto/deal.dto.js';
+import { AppError } from '../common/errors/app-error.js';
 
 const EVENT_FIELDS = ['title', 'value', 'currency', 'stage', 'contact_id'] as const;
 
@@ -102,7 +103,7 @@ export class DealsService {
     const query = manager.getRepository(Deal).createQueryBuilder('d').where('d.id = :id AND d.tenantId = :tenantId', { id, tenantId });
     if (lock) query.setLock('pessimistic_write');
     const deal = await query.getOne();
-    if (!deal) throw new NotFoundException(`Deal ${id} not found`);
+    if (!deal) throw new AppError('DEAL_NOT_FOUND', `Deal ${id} not found`);
     return deal;
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { EventDataMap, EventName, EventPayload } from './event-catalog.js';
+import { EVENT_CATALOG, type EventDataMap, type EventName, type EventPayload } from './event-catalog.js';
 
 /** What every listener receives: the event, and the transaction it must write in. */
 export interface PublishedEvent<N extends EventName = EventName> {
@@ -46,6 +46,25 @@ export class DomainEventPublisher {
     await this.emitter.emitAsync(DOMAIN_EVENT, event);
     await this.emitter.emitAsync(name, event);
     return event;
+  }
+
+  /**
+   * Records the catalog example of an event as a test (`"test": true` in its envelope, fresh id and time),
+   * for one subscription's test send: it is stored as webhook.test, which is never fanned out, so it reaches
+   * no other subscription and no listener.
+   */
+  async publishTestExample(manager: EntityManager, tenantId: string, name: EventName): Promise<PublishedEvent> {
+    const id = randomUUID();
+    const occurredAt = new Date();
+    const payload = { ...EVENT_CATALOG[name].example, event_id: id, event_name: name, occurred_at: occurredAt.toISOString(), tenant_id: tenantId, test: true };
+    await manager.query('INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at) VALUES ($1, $2, $3, $4, $5)', [
+      id,
+      tenantId,
+      'webhook.test',
+      JSON.stringify(payload),
+      occurredAt,
+    ]);
+    return { id, name, tenantId, occurredAt, payload: payload as EventPayload, manager };
   }
 }
 

@@ -1,7 +1,18 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/auth/auth.decorators.js';
+import { AppError } from '../common/errors/app-error.js';
+import { ApiErrors } from '../common/http/api-errors.decorator.js';
+
+export class HealthResponseDto {
+  @ApiProperty({ enum: ['ok'], example: 'ok' }) status: 'ok';
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { database: { status: 'up' } }, description: 'Each check that passed' })
+  info: Record<string, unknown>;
+}
+
+/** Seconds a client should wait before asking again while the database is unreachable. */
+const RETRY_AFTER_SECONDS = '5';
 
 @ApiTags('health')
 @Public()
@@ -13,18 +24,24 @@ export class HealthController {
   ) {}
 
   @Get()
-  @HealthCheck()
   @ApiOperation({ summary: 'Liveness: the process is up' })
-  live(): Promise<HealthCheckResult> {
-    return this.health.check([]);
+  @ApiOkResponse({ type: HealthResponseDto, description: 'Up' })
+  async live(): Promise<HealthResponseDto> {
+    const { info } = await this.health.check([]);
+    return { status: 'ok', info: info ?? {} };
   }
 
   @Get('ready')
-  @HealthCheck()
   @ApiOperation({ summary: 'Readiness: the database answers' })
-  @ApiOkResponse({ description: 'Ready' })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer' })
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.database.pingCheck('database').withTimeout(1500)]);
+  @ApiOkResponse({ type: HealthResponseDto, description: 'Ready' })
+  @ApiErrors('DATABASE_UNAVAILABLE')
+  async ready(): Promise<HealthResponseDto> {
+    try {
+      const { info } = await this.health.check([() => this.database.pingCheck('database').withTimeout(1500)]);
+      return { status: 'ok', info: info ?? {} };
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      throw new AppError('DATABASE_UNAVAILABLE', 'The database does not answer; retry shortly', { headers: { 'retry-after': RETRY_AFTER_SECONDS } });
+    }
   }
 }

@@ -20,7 +20,7 @@ export class InvoicesController {
     description: 'A duplicate number or external_id is a 409 whose existing_id is the invoice holding it; contact_id must be one of your contacts (else 400).',
   })
   @ApiCreatedResponse({ type: InvoiceResponseDto })
-  @ApiErrors(400, 409)
+  @ApiErrors(400, 'INVOICE_NUMBER_TAKEN', 'INVOICE_EXTERNAL_ID_TAKEN')
   create(@Auth() auth: AuthContext, @Body() dto: CreateInvoiceDto): Promise<InvoiceResponseDto> {
     return this.invoices.create(auth, dto);
   }
@@ -36,7 +36,7 @@ export class InvoicesController {
   @Get(':id')
   @ApiOperation({ summary: 'Get an invoice' })
   @ApiOkResponse({ type: InvoiceResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'INVOICE_NOT_FOUND')
   get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<InvoiceResponseDto> {
     return this.invoices.get(auth, id);
   }
@@ -49,7 +49,7 @@ export class InvoicesController {
       'Invoices are never deleted: void them instead.',
   })
   @ApiOkResponse({ type: InvoiceResponseDto })
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 'INVOICE_NOT_FOUND', 'INVOICE_NUMBER_TAKEN', 'INVOICE_EXTERNAL_ID_TAKEN', 'INVOICE_VOID')
   update(@Auth() auth: AuthContext, @UuidParam('id') id: string, @Body() dto: UpdateInvoiceDto): Promise<InvoiceResponseDto> {
     return this.invoices.update(auth, id, dto);
   }

@@ -1,10 +1,11 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { AuthContext } from '../common/auth/auth-context.js';
-import { duplicateOf, isUniqueViolation } from '../common/http/conflict.js';
+import { isUniqueViolation } from '../common/http/conflict.js';
+import { AppError, duplicateOf, invalidField } from '../common/errors/app-error.js';
 import { canonicalAmount, CURRENCY, isPositiveAmount } from '../common/http/money.js';
 import { paginate } from '../common/http/pagination.js';
 import { ContactsService } from '../contacts/contacts.service.js';
@@ -57,9 +58,6 @@ function toEntityFields(dto: CreateInvoiceDto | UpdateInvoiceDto): Partial<Invoi
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Invoice>;
 }
 
-function badRequest(field: string, message: string): BadRequestException {
-  return new BadRequestException({ message, details: [{ field, message }] });
-}
 
 @Injectable()
 export class InvoicesService {
@@ -111,14 +109,14 @@ export class InvoicesService {
     const before = await this.findOrFail(manager, tenantId, id, true);
     const status = fields.status ?? before.status;
     if (before.status === 'void' && status !== 'void') {
-      throw new ConflictException(`Invoice ${before.number} is void and cannot become ${status}; create a new invoice instead`);
+      throw new AppError('INVOICE_VOID', `Invoice ${before.number} is void and cannot become ${status}; create a new invoice instead`);
     }
     const becomesPaid = status === 'paid' && before.status !== 'paid';
     const target = { ...fields };
     if (becomesPaid && !target.paidAt) target.paidAt = new Date();
     else if (target.paidAt === undefined && before.status === 'paid' && status !== 'paid') target.paidAt = null;
     else if (status === 'paid' && target.paidAt === null) {
-      throw badRequest('paid_at', 'paid_at cannot be cleared while the invoice is paid; change status as well');
+      throw invalidField('paid_at', 'paid_at cannot be cleared while the invoice is paid; change status as well');
     }
 
     const candidate = repository.merge(repository.create({ ...before }), target);
@@ -140,11 +138,11 @@ export class InvoicesService {
   /**
    * For inbound payment webhooks, in the caller's transaction: marks the tenant's invoice with this external id
    * paid, or creates it paid when there is none, publishing invoice.created / invoice.paid as the change
-   * warrants. An invoice that is void is a ConflictException; a bad amount, currency or contact a BadRequestException.
+   * warrants. An invoice that is void is an INVOICE_VOID error; a bad amount, currency or contact a VALIDATION_FAILED one.
    */
   async upsertPaidByExternalId(manager: EntityManager, tenantId: string, input: PaidInvoiceInput): Promise<PaidInvoiceResult> {
     const externalId = input.externalId.trim();
-    if (!externalId) throw badRequest('external_id', 'external_id must not be empty');
+    if (!externalId) throw invalidField('external_id', 'external_id must not be empty');
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const existing = await this.findByExternalId(manager, tenantId, externalId, true);
       if (existing) return this.markPaid(manager, tenantId, existing, input.contactId ?? null);
@@ -155,7 +153,7 @@ export class InvoicesService {
       // external_id_taken: a concurrent writer created it since the lookup; the next round marks it paid.
       if (outcome === 'number_taken' && input.number) throw await this.conflictFor(manager, tenantId, outcome, fields);
     }
-    throw new ConflictException(`Could not record the payment of invoice ${externalId}: its number kept colliding; retry`);
+    throw new AppError('WRITE_CONFLICT', `Could not record the payment of invoice ${externalId}: its number kept colliding; retry`);
   }
 
   /** The tenant's invoice with this external id (locked for the transaction when asked), or null. */
@@ -168,7 +166,6 @@ export class InvoicesService {
     return query.getOne();
   }
 
-  /** Marks a locked invoice paid (a void one is a ConflictException); a paid one is left as it is. */
   /** Marks a locked invoice paid, linking the payer's contact if it had none; a paid one is left as it is. */
   private async markPaid(manager: EntityManager, tenantId: string, invoice: Invoice, contactId: string | null): Promise<PaidInvoiceResult> {
     if (invoice.status === 'paid') return { invoice, action: 'unchanged' };
@@ -178,9 +175,9 @@ export class InvoicesService {
 
   private paidInvoiceFields(input: PaidInvoiceInput, externalId: string, randomNumber: boolean): Partial<Invoice> {
     const amount = canonicalAmount(input.amount);
-    if (!amount || !isPositiveAmount(amount)) throw badRequest('amount', `amount must be a number > 0 with at most 2 decimals, not ${String(input.amount)}`);
+    if (!amount || !isPositiveAmount(amount)) throw invalidField('amount', `amount must be a number > 0 with at most 2 decimals, not ${String(input.amount)}`);
     const currency = input.currency.trim().toUpperCase();
-    if (!CURRENCY.test(currency)) throw badRequest('currency', `currency must be a 3-letter ISO 4217 code, not ${input.currency}`);
+    if (!CURRENCY.test(currency)) throw invalidField('currency', `currency must be a 3-letter ISO 4217 code, not ${input.currency}`);
     const derived = `INV-${externalId}`;
     const number =
       input.number?.trim() ||
@@ -243,23 +240,23 @@ export class InvoicesService {
     tenantId: string,
     outcome: Exclude<WriteOutcome, 'written'>,
     fields: Pick<Partial<Invoice>, 'number' | 'externalId'>,
-  ): Promise<ConflictException> {
+  ): Promise<AppError> {
     const repository = manager.getRepository(Invoice);
     if (outcome === 'number_taken') {
       const holder = fields.number ? await repository.findOneBy({ tenantId, number: fields.number }) : null;
       const message = `An invoice with number ${fields.number} already exists`;
-      return holder ? duplicateOf(`${message} (id ${holder.id})`, 'number', holder.id) : new ConflictException(message);
+      return holder ? duplicateOf('INVOICE_NUMBER_TAKEN', `${message} (id ${holder.id})`, 'number', holder.id) : new AppError('INVOICE_NUMBER_TAKEN', message);
     }
     const holder = fields.externalId ? await this.findByExternalId(manager, tenantId, fields.externalId) : null;
     const message = `An invoice with external_id ${fields.externalId} already exists`;
-    return holder ? duplicateOf(`${message} (id ${holder.id})`, 'external_id', holder.id) : new ConflictException(message);
+    return holder ? duplicateOf('INVOICE_EXTERNAL_ID_TAKEN', `${message} (id ${holder.id})`, 'external_id', holder.id) : new AppError('INVOICE_EXTERNAL_ID_TAKEN', message);
   }
 
   private async findOrFail(manager: EntityManager, tenantId: string, id: string, lock = false): Promise<Invoice> {
     const query = manager.getRepository(Invoice).createQueryBuilder('i').where('i.id = :id AND i.tenantId = :tenantId', { id, tenantId });
     if (lock) query.setLock('pessimistic_write');
     const invoice = await query.getOne();
-    if (!invoice) throw new NotFoundException(`Invoice ${id} not found`);
+    if (!invoice) throw new AppError('INVOICE_NOT_FOUND', `Invoice ${id} not found`);
     return invoice;
   }
 }

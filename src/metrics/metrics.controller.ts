@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth/auth.decorators.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -12,7 +12,11 @@ export class MetricsController {
   @Get()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({ summary: 'Prometheus metrics: deliveries by outcome, attempt latency, queue depths', description: 'Expose it to your scraper only (e.g. block /api/metrics at the proxy).' })
-  @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
+  @ApiProduces('text/plain; version=0.0.4')
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format (not JSON)',
+    content: { 'text/plain; version=0.0.4': { schema: { type: 'string', example: '# HELP junction_webhook_deliveries_total …' } } },
+  })
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../common/auth/auth-context.js';
@@ -6,6 +6,7 @@ import { digestsEqual, displayPrefix, generateToken, sha256Hex, TOKEN_PREFIX } f
 import { Tenant } from './tenant.entity.js';
 import { TenantResponseDto } from './dto/tenant-response.dto.js';
 import type { WebhookApiKeyResponseDto } from './dto/webhook-api-key.dto.js';
+import { AppError } from '../common/errors/app-error.js';
 
 type CachedKeys = Pick<Tenant, 'webhookApiKeyHash' | 'previousWebhookApiKeyHash' | 'previousWebhookApiKeyExpiresAt'>;
 
@@ -46,7 +47,7 @@ export class TenantsService {
     );
     // A raw UPDATE … RETURNING comes back as [rows, count] from the pg driver through TypeORM.
     const [updated] = (Array.isArray(rows[0]) ? rows[0] : rows) as typeof rows;
-    if (!updated) throw new NotFoundException(`Tenant ${tenantId} not found`);
+    if (!updated) throw new AppError('TENANT_NOT_FOUND', `Tenant ${tenantId} not found`);
     this.rotations += 1;
     this.keyCache.delete(tenantId);
     return {
@@ -93,7 +94,7 @@ export class TenantsService {
 
   private async findOrFail(id: string): Promise<Tenant> {
     const tenant = await this.dataSource.getRepository(Tenant).findOneBy({ id });
-    if (!tenant) throw new NotFoundException(`Tenant ${id} not found`);
+    if (!tenant) throw new AppError('TENANT_NOT_FOUND', `Tenant ${id} not found`);
     return tenant;
   }
 }

@@ -20,7 +20,7 @@ export class UsersController {
   @Roles('admin')
   @ApiOperation({ summary: 'Create a user in your tenant (admin); emits user.created' })
   @ApiCreatedResponse({ type: UserResponseDto })
-  @ApiErrors(400, 409)
+  @ApiErrors(400, 'USER_EMAIL_TAKEN')
   create(@Auth() auth: AuthContext, @Body() dto: CreateUserDto): Promise<UserResponseDto> {
     return this.users.create(auth, dto);
   }
@@ -36,7 +36,7 @@ export class UsersController {
   @Get(':id')
   @ApiOperation({ summary: 'Get one user of your tenant' })
   @ApiOkResponse({ type: UserResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'USER_NOT_FOUND')
   get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<UserResponseDto> {
     return this.users.get(auth, id);
   }

@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/auth/auth-context.js';
@@ -9,6 +9,7 @@ import { paginate, type PageQueryDto } from '../common/http/pagination.js';
 import { User, type UserRole } from './user.entity.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
 import type { CreateUserDto } from './dto/create-user.dto.js';
+import { AppError, duplicateOf } from '../common/errors/app-error.js';
 
 export interface NewUser {
   tenantId: string;
@@ -36,8 +37,7 @@ export class UsersService {
   /** Inserts a user inside the caller's transaction; a taken email (any case, any tenant) is a 409. */
   async insert(manager: EntityManager, input: NewUser): Promise<User> {
     const repository = manager.getRepository(User);
-    const taken = await repository.createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email: input.email }).getExists();
-    if (taken) throw new ConflictException(`A user with email ${input.email} already exists`);
+    await this.assertEmailFree(manager, input.tenantId, input.email);
     const user = repository.create({
       tenantId: input.tenantId,
       email: input.email,
@@ -46,9 +46,10 @@ export class UsersService {
       passwordHash: await hashPassword(input.password),
     });
     try {
-      await repository.insert(user);
+      // In a savepoint: a concurrent insert of the same email leaves the transaction usable to name the holder.
+      await manager.transaction((savepoint) => savepoint.getRepository(User).insert(user));
     } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException(`A user with email ${input.email} already exists`);
+      if (isUniqueViolation(error)) await this.assertEmailFree(manager, input.tenantId, input.email);
       throw error;
     }
     const saved = await repository.findOneByOrFail({ id: user.id });
@@ -69,7 +70,19 @@ export class UsersService {
 
   async get(auth: AuthContext, id: string): Promise<UserResponseDto> {
     const user = await this.dataSource.getRepository(User).findOneBy({ id, tenantId: auth.tenantId });
-    if (!user) throw new NotFoundException(`User ${id} not found`);
+    if (!user) throw new AppError('USER_NOT_FOUND', `User ${id} not found`);
     return UserResponseDto.from(user);
+  }
+
+  /**
+   * A taken email (any case, any tenant) is a 409; it names the user holding it only when that user is in the
+   * caller's own tenant (another tenant's ids are never revealed).
+   */
+  private async assertEmailFree(manager: EntityManager, tenantId: string, email: string): Promise<void> {
+    const holder = await manager.getRepository(User).createQueryBuilder('u').select(['u.id', 'u.tenantId']).where('lower(u.email) = lower(:email)', { email }).getOne();
+    if (!holder) return;
+    const message = `A user with email ${email} already exists`;
+    if (holder.tenantId !== tenantId) throw new AppError('USER_EMAIL_TAKEN', `${message}; use another email or log in`);
+    throw duplicateOf('USER_EMAIL_TAKEN', `${message} (id ${holder.id})`, 'email', holder.id);
   }
 }

@@ -5,7 +5,7 @@ import { EVENT_CATALOG } from '../events/event-catalog.js';
 import { SUBSCRIBABLE_EVENT_NAMES } from './subscriptions/event-patterns.js';
 import { EventTypeListDto } from './subscriptions/dto/subscription.dto.js';
 
-@ApiTags('webhook subscriptions')
+@ApiTags('event types')
 @BearerAuth()
 @Controller('webhooks/event-types')
 export class EventTypesController {

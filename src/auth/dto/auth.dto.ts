@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsEmail, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { PageDto } from '../../common/http/pagination.js';
 import { TenantSummaryDto } from '../../tenants/dto/tenant-response.dto.js';
 import { trimmed } from '../../common/http/transforms.js';
 import { PASSWORD_MIN_LENGTH } from '../../users/dto/create-user.dto.js';
@@ -110,7 +111,7 @@ export class CreatedApiTokenResponseDto extends ApiTokenResponseDto {
   token: string;
 }
 
-export class ApiTokenListDto {
+export class ApiTokenListDto extends PageDto<ApiTokenResponseDto> {
   @ApiProperty({ type: [ApiTokenResponseDto] })
-  data: ApiTokenResponseDto[];
+  declare data: ApiTokenResponseDto[];
 }

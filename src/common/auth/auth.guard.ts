@@ -1,10 +1,11 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AuthService } from '../../auth/auth.service.js';
 import type { UserRole } from '../../users/user.entity.js';
 import type { AuthenticatedRequest } from './auth-context.js';
 import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators.js';
+import { AppError } from '../errors/app-error.js';
 
 /** Global guard: every route needs a valid bearer token unless marked @Public(); @Roles() narrows it. */
 @Injectable()
@@ -22,15 +23,15 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) {
-      throw new UnauthorizedException('Send a session or API token as "Authorization: Bearer <token>"');
+      throw new AppError('AUTHENTICATION_REQUIRED', 'Send a session or API token as "Authorization: Bearer <token>"');
     }
     const auth = await this.authService.authenticate(match[1]);
-    if (!auth) throw new UnauthorizedException('The bearer token is invalid, expired or revoked; log in again or create a new API token');
+    if (!auth) throw new AppError('INVALID_TOKEN', 'The bearer token is invalid, expired or revoked; log in again or create a new API token');
     request.auth = auth;
 
     const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(REQUIRED_ROLES, targets);
     if (roles && !roles.includes(auth.role)) {
-      throw new ForbiddenException(`This action needs the ${roles.join(' or ')} role; you are ${auth.role}`);
+      throw new AppError('FORBIDDEN_ROLE', `This action needs the ${roles.join(' or ')} role; you are ${auth.role}`);
     }
     return true;
   }

@@ -1,5 +1,3 @@
-import { ConflictException } from '@nestjs/common';
-
 export const UNIQUE_VIOLATION = '23505';
 
 /** True when a database error is a unique-constraint violation (of the named constraint, if given). */
@@ -8,9 +6,4 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const code = candidate.code ?? candidate.driverError?.code;
   const name = candidate.constraint ?? candidate.driverError?.constraint;
   return code === UNIQUE_VIOLATION && (constraint === undefined || name === constraint);
-}
-
-/** A 409 that points at the record already holding the value: `existing_id` in the body. */
-export function duplicateOf(message: string, field: string, existingId: string): ConflictException {
-  return new ConflictException({ message, details: [{ field, message }], existing_id: existingId });
 }

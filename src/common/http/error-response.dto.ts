@@ -1,24 +1,31 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_CODE_NAMES, type ErrorCode } from '../errors/error-codes.js';
 
 export class ErrorDetailDto {
   @ApiProperty({ example: 'email', description: 'The request field at fault (dotted path for nested fields)' })
   field: string;
 
-  @ApiProperty({ example: 'email must be an email' })
+  @ApiProperty({ example: 'email must be an email address such as john@example.com' })
   message: string;
 }
 
 /** The one error body every route returns. */
 export class ErrorResponseDto {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ description: 'The HTTP status, repeated' })
   statusCode: number;
 
-  @ApiProperty({ example: 'Bad Request' })
+  @ApiProperty({ description: "The HTTP status's name" })
   error: string;
 
-  @ApiProperty({ example: 'email must be an email' })
+  @ApiProperty({ enum: ERROR_CODE_NAMES, enumName: 'ErrorCode', description: 'Stable, machine-readable: branch on this, not on the message (see docs/errors.md)' })
+  code: ErrorCode;
+
+  @ApiProperty({ description: 'What is wrong and what to do, for a person' })
   message: string;
 
-  @ApiPropertyOptional({ type: [ErrorDetailDto] })
+  @ApiPropertyOptional({ type: [ErrorDetailDto], description: 'One entry per field at fault (400s)' })
   details?: ErrorDetailDto[];
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The record already holding a unique value (409s)' })
+  existing_id?: string;
 }

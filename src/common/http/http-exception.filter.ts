@@ -1,59 +1,75 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import type { ErrorDetailDto, ErrorResponseDto } from './error-response.dto.js';
+import { AppError, type ErrorDetail } from '../errors/app-error.js';
+import { CODE_OF_STATUS, ERROR_CODES, type ErrorCode } from '../errors/error-codes.js';
+import type { ErrorResponseDto } from './error-response.dto.js';
 
-
-interface ErrorLike {
-  statusCode?: number;
-  status?: number;
-  code?: string;
-  message?: string;
+/** What the filter makes of anything thrown: the body, and the headers that go with it. */
+interface ErrorAnswer {
+  body: ErrorResponseDto;
+  headers?: Record<string, string>;
 }
 
-/** Builds the spec's error body from anything thrown: HttpExceptions, Fastify errors, or bugs. */
-export function toErrorResponse(exception: unknown): ErrorResponseDto {
-  const body = describe(exception);
-  if (body.statusCode === 415) body.message = UNSUPPORTED_MEDIA_TYPE;
-  return body;
+/** Route config naming the variable that sets the route's body limit, for the 413's message. */
+export interface BodyLimitConfig {
+  bodyLimitVariable?: string;
 }
 
-const UNSUPPORTED_MEDIA_TYPE = 'Send the body as JSON with "Content-Type: application/json"';
-
-function describe(exception: unknown): ErrorResponseDto {
-  if (exception instanceof HttpException) {
-    const status = exception.getStatus();
-    const body = exception.getResponse();
-    const base = { statusCode: status, error: STATUS_CODES[status] ?? 'Error' };
-    if (typeof body === 'string') return { ...base, message: body };
-    // `headers` is an instruction to the filter, not part of the body; other extra keys (existing_id) pass through.
-    const { message, error, details, statusCode: _status, headers: _headers, ...extra } = body as {
-      message?: unknown;
-      error?: unknown;
-      details?: ErrorDetailDto[];
-      statusCode?: number;
-      headers?: unknown;
-    };
-    const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
-    return {
-      ...base,
-      error: typeof error === 'string' ? error : base.error,
-      message: text,
-      ...(details ? { details } : {}),
-      ...extra,
-    };
-  }
-  const candidate = (exception ?? {}) as ErrorLike;
-  const status = candidate.statusCode ?? candidate.status;
-  // Fastify's own errors (body too large, bad JSON, unsupported media type) carry a 4xx statusCode.
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: candidate.message ?? 'Bad request' };
-  }
+function answer(code: ErrorCode, message: string, extra: { details?: ErrorDetail[]; existingId?: string; status?: number } = {}): ErrorResponseDto {
+  const status = extra.status ?? ERROR_CODES[code].status;
   return {
-    statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
-    error: 'Internal Server Error',
-    message: 'An unexpected error occurred; it has been logged with this request id',
+    statusCode: status,
+    error: STATUS_CODES[status] ?? 'Error',
+    code,
+    message,
+    ...(extra.details ? { details: extra.details } : {}),
+    ...(extra.existingId ? { existing_id: extra.existingId } : {}),
   };
+}
+
+/** Fastify's own errors (parsing, body limit, media type): each with the code and message a client can act on. */
+function fromFastify(error: { code?: string; statusCode: number; message?: string }, request: FastifyRequest): ErrorResponseDto {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = request.routeOptions.bodyLimit;
+      const variable = (request.routeOptions.config as BodyLimitConfig | undefined)?.bodyLimitVariable ?? 'BODY_LIMIT_BYTES';
+      return answer('PAYLOAD_TOO_LARGE', `The body is larger than this route's limit of ${limit} bytes (set by ${variable} on the server); send less`);
+    }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return answer('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON with "Content-Type: application/json"');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return answer('MALFORMED_JSON', 'The body is not valid JSON; check quotes, commas and brackets (Content-Type is application/json)');
+    default: {
+      const code = CODE_OF_STATUS[error.statusCode] ?? 'VALIDATION_FAILED';
+      return answer(code, error.message ?? 'Bad request', { status: error.statusCode });
+    }
+  }
+}
+
+/** Nest's own HttpExceptions (an unknown route, …): the status's generic code, or the code the body names. */
+function fromHttpException(exception: HttpException): ErrorAnswer {
+  const status = exception.getStatus();
+  const response = exception.getResponse();
+  const body = (typeof response === 'string' ? { message: response } : response) as { message?: unknown; code?: ErrorCode; details?: ErrorDetail[] };
+  const message = Array.isArray(body.message) ? body.message.join('; ') : typeof body.message === 'string' ? body.message : exception.message;
+  const code = body.code ?? CODE_OF_STATUS[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_FAILED');
+  return { body: answer(code, message, { status, details: body.details }) };
+}
+
+/** Builds the spec's error body from anything thrown: AppErrors, HttpExceptions, Fastify errors, or bugs. */
+export function toErrorAnswer(exception: unknown, request: FastifyRequest): ErrorAnswer {
+  if (exception instanceof AppError) {
+    return { body: answer(exception.code, exception.message, exception), headers: exception.headers };
+  }
+  // Nest hands Fastify's own 4xx errors (parsing, body limit) over as HttpExceptions caused by them.
+  const cause = exception instanceof HttpException ? (exception.cause as { statusCode?: number; code?: string } | undefined) : undefined;
+  if (exception instanceof HttpException && !cause?.code?.startsWith('FST_')) return fromHttpException(exception);
+  const candidate = (cause ?? exception ?? {}) as { statusCode?: number; code?: string; message?: string };
+  if (typeof candidate.statusCode === 'number' && candidate.statusCode >= 400 && candidate.statusCode < 500) {
+    return { body: fromFastify(candidate as { statusCode: number }, request) };
+  }
+  return { body: answer('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged with this request id') };
 }
 
 @Catch()
@@ -62,15 +78,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
-    const request = context.getRequest<FastifyRequest>();
-    const reply = context.getResponse<FastifyReply>();
-    sendError(exception, request, reply, this.logger);
+    sendError(exception, context.getRequest<FastifyRequest>(), context.getResponse<FastifyReply>(), this.logger);
   }
 }
 
 /** Writes the error body, logging 5xx with the request id. */
 export function sendError(exception: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
-  const body = toErrorResponse(exception);
+  const { body, headers } = toErrorAnswer(exception, request);
   const requestId = request.id;
   if (body.statusCode >= 500) {
     logger.error(
@@ -79,7 +93,6 @@ export function sendError(exception: unknown, request: FastifyRequest, reply: Fa
     );
     body.message = `${body.message} (request id ${requestId})`;
   }
-  const headers = exception instanceof HttpException ? (exception.getResponse() as { headers?: Record<string, string> }).headers : undefined;
   if (headers) void reply.headers(headers);
   void reply.status(body.statusCode).header('x-request-id', requestId).send(body);
 }

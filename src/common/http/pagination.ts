@@ -1,8 +1,8 @@
-import { BadRequestException } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { AppError } from '../errors/app-error.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -54,7 +54,7 @@ function decodeCursor(cursor: string): CursorPosition {
     return { createdAt: date, id };
   } catch {
     const message = 'cursor is not valid: pass the next_cursor value of a previous page unchanged';
-    throw new BadRequestException({ message, details: [{ field: 'cursor', message }] });
+    throw new AppError('INVALID_CURSOR', message, { details: [{ field: 'cursor', message }] });
   }
 }
 

@@ -1,25 +1,29 @@
-import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
-import type { ErrorDetailDto } from './error-response.dto.js';
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { AppError, type ErrorDetail } from '../errors/app-error.js';
 
-function flatten(errors: ValidationError[], parent = ''): ErrorDetailDto[] {
+/**
+ * One message per field, the one that applies to what was sent: "X is required" when it is missing, else
+ * the first rule the field's declaration lists that it fails (its type before its length). class-validator
+ * runs a property's rules bottom-up, so that rule is the last one in `constraints`.
+ */
+function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
-      field,
+    const messages = Object.values(error.constraints ?? {});
+    const own: ErrorDetail[] = [];
+    if (messages.length > 0) {
+      const message = error.value === undefined && !error.constraints?.whitelistValidation ? `${field} is required` : messages[messages.length - 1];
       // class-validator names nested properties by their last segment only; give the full path.
-      message: parent ? message.replace(new RegExp(`^${error.property}\\b`), field) : message,
-    }));
+      own.push({ field, message: parent ? message.replace(new RegExp(`^${error.property}\\b`), field) : message });
+    }
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
 
-/** Turns class-validator errors into the spec's 400 body with one detail per failed rule. */
-export function validationException(errors: ValidationError[]): BadRequestException {
+/** Turns class-validator errors into the spec's 400 body (VALIDATION_FAILED), one detail per field at fault. */
+export function validationException(errors: ValidationError[]): AppError {
   const details = flatten(errors);
-  return new BadRequestException({
-    message: details.map((detail) => detail.message).join('; ') || 'Invalid request',
-    details,
-  });
+  return new AppError('VALIDATION_FAILED', details.map((detail) => detail.message).join('; ') || 'Invalid request', { details });
 }
 
 /** The global pipe: strip nothing silently (unknown fields are rejected), convert query strings to their types. */
@@ -27,7 +31,6 @@ export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
-    stopAtFirstError: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     exceptionFactory: validationException,

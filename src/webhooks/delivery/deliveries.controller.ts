@@ -7,7 +7,7 @@ import { UuidParam } from '../../common/http/uuid-param.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryDetailDto, DeliveryPageDto, DeliveryResponseDto, ListDeliveriesQueryDto } from './dto/delivery.dto.js';
 
-@ApiTags('webhook deliveries')
+@ApiTags('deliveries')
 @BearerAuth()
 @Controller('webhooks/deliveries')
 export class DeliveriesController {
@@ -24,7 +24,7 @@ export class DeliveriesController {
   @Get(':id')
   @ApiOperation({ summary: 'One delivery with its payload and every attempt' })
   @ApiOkResponse({ type: DeliveryDetailDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'DELIVERY_NOT_FOUND')
   get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<DeliveryDetailDto> {
     return this.deliveries.get(auth, id);
   }
@@ -34,7 +34,7 @@ export class DeliveriesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Queue the delivery again, now (admin); the receiver sees the same webhook-id' })
   @ApiOkResponse({ type: DeliveryResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'DELIVERY_NOT_FOUND')
   redeliver(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<DeliveryResponseDto> {
     return this.deliveries.redeliver(auth, id);
   }

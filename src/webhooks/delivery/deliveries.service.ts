@@ -1,9 +1,10 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
 import { paginate } from '../../common/http/pagination.js';
 import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
+import type { EventName } from '../../events/event-catalog.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { DeliveryOutcomes } from './delivery-outcomes.js';
 import { DeliveryWorker } from './delivery-worker.js';
@@ -11,6 +12,7 @@ import { DeliveryDetailDto, DeliveryResponseDto, AttemptResponseDto, type ListDe
 import { DELIVERIES_CHANNEL } from './fan-out.listener.js';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { AppError } from '../../common/errors/app-error.js';
 
 /** The delivery log, and the operations that put deliveries back in the queue or send one now. */
 @Injectable()
@@ -33,20 +35,24 @@ export class DeliveriesService {
 
   async get(auth: AuthContext, id: string): Promise<DeliveryDetailDto> {
     const delivery = await this.dataSource.getRepository(WebhookDelivery).findOne({ where: { id, tenantId: auth.tenantId }, relations: { event: true } });
-    if (!delivery) throw new NotFoundException(`Delivery ${id} not found`);
+    if (!delivery) throw new AppError('DELIVERY_NOT_FOUND', `Delivery ${id} not found`);
     const attempts = await this.dataSource.getRepository(WebhookDeliveryAttempt).find({ where: { deliveryId: id }, order: { attemptedAt: 'ASC' } });
     return { ...DeliveryResponseDto.from(delivery), payload: delivery.event?.payload ?? {}, attempts: attempts.map(AttemptResponseDto.from) };
   }
 
   /** Puts one delivery back in the queue, due now, whatever its status; the receiver gets the same webhook-id. */
   async redeliver(auth: AuthContext, id: string): Promise<DeliveryResponseDto> {
-    const result = (await this.dataSource.query(
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), completed_at = NULL WHERE id = $1 AND tenant_id = $2 RETURNING id`,
-      [id, auth.tenantId],
-    )) as [unknown[], number];
-    if (result[1] === 0) throw new NotFoundException(`Delivery ${id} not found`);
+    // One transaction: the updated row stays locked until it is read back, so a concurrent delete of the
+    // subscription (and its deliveries) makes this a 404, never a 500.
+    const delivery = await this.dataSource.transaction(async (manager) => {
+      const [, count] = (await manager.query(
+        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), completed_at = NULL WHERE id = $1 AND tenant_id = $2`,
+        [id, auth.tenantId],
+      )) as [unknown, number];
+      if (count === 0) throw new AppError('DELIVERY_NOT_FOUND', `Delivery ${id} not found`);
+      return manager.getRepository(WebhookDelivery).findOneByOrFail({ id });
+    });
     await this.notify();
-    const delivery = await this.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id });
     return DeliveryResponseDto.from(delivery);
   }
 
@@ -62,15 +68,18 @@ export class DeliveriesService {
     return count;
   }
 
-  /** Sends webhook.test to one subscription now (enabled or not) and returns the attempt; no retries. */
-  async sendTest(auth: AuthContext, subscriptionId: string): Promise<TestDeliveryResultDto> {
+  /**
+   * Sends a test to one subscription now (enabled or not) and returns the attempt; no retries. webhook.test,
+   * or another event's catalog example, marked as a test; neither reaches any other subscription.
+   */
+  async sendTest(auth: AuthContext, subscriptionId: string, eventName: EventName): Promise<TestDeliveryResultDto> {
     const subscription = await this.subscriptions.findOrFail(auth.tenantId, subscriptionId);
     const leaseSeconds = this.worker.leaseSeconds;
     const { event, delivery } = await this.dataSource.transaction(async (manager) => {
-      const published = await this.events.publish(manager, auth.tenantId, 'webhook.test', {
-        subscription_id: subscription.id,
-        message: 'This is a test delivery from Junction CRM',
-      });
+      const published =
+        eventName === 'webhook.test'
+          ? await this.events.publish(manager, auth.tenantId, 'webhook.test', { subscription_id: subscription.id, message: 'This is a test delivery from Junction CRM' })
+          : await this.events.publishTestExample(manager, auth.tenantId, eventName);
       // Leased from the start: the worker must not send it a second time.
       const row = manager.getRepository(WebhookDelivery).create({
         tenantId: auth.tenantId,

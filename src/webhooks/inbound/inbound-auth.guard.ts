@@ -1,6 +1,7 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { TenantsService } from '../../tenants/tenants.service.js';
+import { AppError } from '../../common/errors/app-error.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -26,7 +27,7 @@ export class InboundAuthGuard implements CanActivate {
       UUID.test(tenantId) &&
       (await this.tenants.verifyWebhookApiKey(tenantId.toLowerCase(), apiKey));
     if (!valid) {
-      throw new UnauthorizedException('Send your tenant id as X-Tenant-ID and its inbound API key as X-API-Key (POST /api/tenants/current/webhook-api-key)');
+      throw new AppError('INBOUND_UNAUTHORIZED', 'Send your tenant id as X-Tenant-ID and its inbound API key as X-API-Key (POST /api/tenants/current/webhook-api-key)');
     }
     // One spelling per tenant, so the rate limiter and the key cache cannot be sidestepped by letter case.
     request.inboundTenantId = (tenantId as string).toLowerCase();

@@ -112,7 +112,8 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
           await manager.query(`UPDATE integration_events SET status = 'ignored', processed_at = now(), error_message = NULL WHERE id = $1`, [event.id]);
           return;
         }
-        const result = await handler.handle({ eventId: event.id, tenantId: event.tenant_id, eventName: event.event_name, payload: event.payload, manager });
+        const context = { eventId: event.id, tenantId: event.tenant_id, eventName: event.event_name, payload: event.payload, manager };
+        const result = await handler.handle(context, handler.parse(event.payload));
         await manager.query(`UPDATE integration_events SET status = 'processed', result = $2, processed_at = now(), error_message = NULL WHERE id = $1`, [
           event.id,
           JSON.stringify(result),

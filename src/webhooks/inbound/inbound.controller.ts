@@ -9,7 +9,7 @@ import { IntegrationEventDto, IntegrationEventPageDto, ListIntegrationEventsQuer
 import { InboundAuthGuard, type InboundRequest } from './inbound-auth.guard.js';
 import { InboundService } from './inbound.service.js';
 
-@ApiTags('inbound webhooks')
+@ApiTags('inbound')
 @Controller('webhooks')
 export class InboundController {
   constructor(private readonly inbound: InboundService) {}
@@ -27,7 +27,7 @@ export class InboundController {
   @BearerAuth()
   @ApiOperation({ summary: 'One inbound event with its status, attempts, error_message and result' })
   @ApiOkResponse({ type: IntegrationEventDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'INBOUND_EVENT_NOT_FOUND')
   get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<IntegrationEventDto> {
     return this.inbound.get(auth, id);
   }
@@ -38,7 +38,7 @@ export class InboundController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Process a failed or ignored inbound event again (admin); a processed one is a 409' })
   @ApiOkResponse({ type: IntegrationEventDto })
-  @ApiErrors(400, 404, 409)
+  @ApiErrors(400, 'INBOUND_EVENT_NOT_FOUND', 'INBOUND_EVENT_NOT_RETRYABLE')
   retry(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<IntegrationEventDto> {
     return this.inbound.retry(auth, id);
   }
@@ -46,21 +46,23 @@ export class InboundController {
   @Post(':event_name')
   @Public()
   @UseGuards(InboundAuthGuard)
-  @ApiSecurity('tenant-id')
-  @ApiSecurity('api-key')
+  // One requirement with both schemes: both headers are needed together.
+  @ApiSecurity({ 'tenant-id': [], 'api-key': [] })
   @ApiOperation({
     summary: 'Send an event into the CRM (from n8n, Activepieces, …)',
     description:
       'Authenticated by X-Tenant-ID + X-API-Key. The body is any JSON object; it is stored at once (202) and ' +
       'processed in the background: lead.captured and contact.upsert upsert a contact by email, payment.received ' +
-      'creates or marks paid an invoice; other names are stored and ignored. An Idempotency-Key seen in the last ' +
+      'creates or marks paid an invoice. The payloads of these names are checked before anything is stored (400 ' +
+      'with `details` naming each field). Other names are stored and ignored; their 202 carries a `warning` ' +
+      '(naming the nearest handled name when it looks like a typo). An Idempotency-Key seen in the last ' +
       '24 h returns the first event (200) and stores nothing.',
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes retries safe: a repeat within 24 h returns the first event' })
   @ApiBody({ schema: { type: 'object', additionalProperties: true, example: { email: 'lead@example.com', source: 'website_form', utm_campaign: 'summer2025' } } })
   @ApiAcceptedResponse({ type: ReceivedEventDto, description: 'Stored; processing follows' })
   @ApiOkResponse({ type: ReceivedEventDto, description: 'A repeat of an Idempotency-Key: the first event, nothing stored' })
-  @ApiErrors(400, 401, 413, 415, 429)
+  @ApiErrors(400, 'INBOUND_UNAUTHORIZED', 413, 415, 'INBOUND_RATE_LIMITED')
   async receive(
     @Param('event_name') eventName: string,
     @Body() body: unknown,

@@ -1,4 +1,5 @@
-import { BadRequestException, ConflictException, HttpException, HttpStatus, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, invalidField } from '../../common/errors/app-error.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
@@ -7,13 +8,17 @@ import { PgListener } from '../../database/pg-listener.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { IntegrationEventDto, type ListIntegrationEventsQueryDto, type ReceivedEventDto } from './dto/integration-event.dto.js';
+import { INBOUND_HANDLERS, InvalidPayloadError, type InboundHandler } from './handlers/inbound-handler.js';
 import { IntegrationEvent } from './integration-event.entity.js';
+import { nearestName } from './nearest-name.js';
 import { TokenBucketLimiter } from './rate-limiter.js';
 
 /** The channel that wakes the inbound processors after an insert. */
 export const INBOUND_CHANNEL = 'junction_inbound_events';
 export const INBOUND_EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 const IDEMPOTENCY_WINDOW = '24 hours';
+/** Names documented as stored and ignored (the original guide's connectivity test): no warning for them. */
+const IGNORED_BY_DESIGN: ReadonlySet<string> = new Set(['test.event']);
 const MAX_IDEMPOTENCY_KEY = 255;
 
 interface StoredRow {
@@ -39,36 +44,64 @@ function toReceived(row: StoredRow): ReceivedEventDto {
 @Injectable()
 export class InboundService {
   private readonly limiter: TokenBucketLimiter;
+  private readonly handlers: Map<string, InboundHandler>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly notifications: PgListener,
+    @Inject(INBOUND_HANDLERS) handlers: InboundHandler[],
   ) {
     this.limiter = new TokenBucketLimiter(config.inboundRateLimit, config.inboundRateBurst);
+    this.handlers = new Map(handlers.map((handler) => [handler.eventName, handler]));
   }
 
   /**
-   * Stores an inbound event (one insert) and wakes the processors. With an Idempotency-Key
-   * seen in the last 24 hours, nothing is stored and the first event is returned (`duplicate`).
+   * Stores an inbound event (one insert) and wakes the processors. The payload of an event that has a
+   * handler is checked first (a 400 naming the field, nothing stored); a name with no handler is stored with
+   * a `warning`. With an Idempotency-Key seen in the last 24 hours, nothing is stored and the first event is
+   * returned (`duplicate`).
    */
   async receive(tenantId: string, eventName: string, body: unknown, idempotencyKey: string | undefined): Promise<{ duplicate: boolean; event: ReceivedEventDto }> {
     const wait = this.limiter.take(tenantId);
     if (wait > 0) {
-      throw new HttpException(
-        { message: `Rate limit exceeded for this tenant; retry in ${wait} s`, headers: { 'retry-after': String(wait) } },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+      throw new AppError('INBOUND_RATE_LIMITED', `Rate limit exceeded for this tenant; retry in ${wait} s`, { headers: { 'retry-after': String(wait) } });
     }
     if (!INBOUND_EVENT_NAME.test(eventName)) {
-      throw new BadRequestException(`event_name "${eventName}" is not valid: use lowercase dotted names such as lead.captured or payment.received`);
+      throw invalidField('event_name', `event_name "${eventName}" is not valid: use lowercase dotted names such as lead.captured or payment.received`);
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new BadRequestException('The body must be a JSON object, such as {"email": "lead@example.com"}');
+      throw invalidField('body', 'The body must be a JSON object, such as {"email": "lead@example.com"}');
     }
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
-      throw new BadRequestException(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+      throw invalidField('Idempotency-Key', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
     }
+    const warning = this.checkPayload(eventName, body as Record<string, unknown>);
+    const { duplicate, event } = await this.store(tenantId, eventName, body, idempotencyKey);
+    return { duplicate, event: warning ? { ...event, warning } : event };
+  }
+
+  /** Throws a 400 for a payload its handler cannot use; for a name with no handler, the warning to answer with. */
+  private checkPayload(eventName: string, payload: Record<string, unknown>): string | undefined {
+    const handler = this.handlers.get(eventName);
+    if (!handler && IGNORED_BY_DESIGN.has(eventName)) return undefined;
+    if (!handler) {
+      const known = [...this.handlers.keys()];
+      const nearest = nearestName(eventName, known);
+      return nearest
+        ? `no handler for "${eventName}"; did you mean "${nearest}"? It is stored and will be ignored`
+        : `no handler for "${eventName}": it is stored and will be ignored (handled names: ${known.join(', ')})`;
+    }
+    try {
+      handler.parse(payload);
+    } catch (error) {
+      if (error instanceof InvalidPayloadError) throw invalidField(error.field, error.message);
+      throw error;
+    }
+    return undefined;
+  }
+
+  private async store(tenantId: string, eventName: string, body: unknown, idempotencyKey: string | undefined): Promise<{ duplicate: boolean; event: ReceivedEventDto }> {
     for (let tries = 0; tries < 3; tries += 1) {
       const [inserted] = await this.dataSource.query<StoredRow[]>(
         `INSERT INTO integration_events (tenant_id, event_name, payload, idempotency_key) VALUES ($1, $2, $3, $4)
@@ -101,7 +134,7 @@ export class InboundService {
 
   async get(auth: AuthContext, id: string): Promise<IntegrationEventDto> {
     const event = await this.dataSource.getRepository(IntegrationEvent).findOneBy({ id, tenantId: auth.tenantId });
-    if (!event) throw new NotFoundException(`Inbound event ${id} not found`);
+    if (!event) throw new AppError('INBOUND_EVENT_NOT_FOUND', `Inbound event ${id} not found`);
     return IntegrationEventDto.from(event);
   }
 
@@ -110,7 +143,7 @@ export class InboundService {
     const event = await this.get(auth, id);
     if (event.status === 'processing' || event.status === 'received') return event;
     if (event.status === 'processed') {
-      throw new ConflictException(`Inbound event ${id} was processed already; only failed or ignored events can be retried`);
+      throw new AppError('INBOUND_EVENT_NOT_RETRYABLE', `Inbound event ${id} was processed already; only failed or ignored events can be retried`);
     }
     await this.dataSource.query(
       `WITH updated AS (

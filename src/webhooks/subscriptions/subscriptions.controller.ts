@@ -16,11 +16,12 @@ import {
   SubscriptionPageDto,
   SubscriptionResponseDto,
   SubscriptionWithSecretDto,
+  TestSubscriptionDto,
   UpdateSubscriptionDto,
 } from './dto/subscription.dto.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
-@ApiTags('webhook subscriptions')
+@ApiTags('subscriptions')
 @BearerAuth()
 @Controller('webhooks/subscriptions')
 export class SubscriptionsController {
@@ -35,11 +36,13 @@ export class SubscriptionsController {
     summary: 'Subscribe a URL to an event (admin)',
     description:
       'Returns the subscription with its signing `secret`. Registering the same event_name and target_url again ' +
-      'returns the existing subscription (200, with its secret) instead of creating a twin.',
+      'returns the existing subscription (200, with its secret) instead of creating a twin, after applying what the ' +
+      'request states (description, headers, enabled; omitted fields stay as they are). enabled true or omitted ' +
+      're-enables a disabled subscription: n8n and Activepieces re-register when a workflow is activated again.',
   })
   @ApiCreatedResponse({ type: SubscriptionWithSecretDto, description: 'Created' })
-  @ApiOkResponse({ type: SubscriptionWithSecretDto, description: 'Already existed; returned as it is' })
-  @ApiErrors(400)
+  @ApiOkResponse({ type: SubscriptionWithSecretDto, description: 'Already existed (same event_name and target_url); updated with the request\'s fields' })
+  @ApiErrors(400, 'TARGET_NOT_ALLOWED')
   async create(@Auth() auth: AuthContext, @Body() dto: CreateSubscriptionDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<SubscriptionWithSecretDto> {
     const { created, subscription } = await this.subscriptions.create(auth, dto);
     void reply.status(created ? 201 : 200);
@@ -57,7 +60,7 @@ export class SubscriptionsController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a subscription (without its secret)' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
   get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<SubscriptionResponseDto> {
     return this.subscriptions.get(auth, id);
   }
@@ -66,7 +69,7 @@ export class SubscriptionsController {
   @Roles('admin')
   @ApiOperation({ summary: 'Change a subscription (admin); enabling it again clears its disabled_reason' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND', 'SUBSCRIPTION_TARGET_TAKEN')
   update(@Auth() auth: AuthContext, @UuidParam('id') id: string, @Body() dto: UpdateSubscriptionDto): Promise<SubscriptionResponseDto> {
     return this.subscriptions.update(auth, id, dto);
   }
@@ -76,7 +79,7 @@ export class SubscriptionsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a subscription and its delivery log (admin)' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
   remove(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<void> {
     return this.subscriptions.remove(auth, id);
   }
@@ -85,7 +88,7 @@ export class SubscriptionsController {
   @Roles('admin')
   @ApiOperation({ summary: 'The signing secret (admin), and the previous one while a rotation lasts' })
   @ApiOkResponse({ type: SecretResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
   secret(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<SecretResponseDto> {
     return this.subscriptions.getSecret(auth, id);
   }
@@ -95,7 +98,7 @@ export class SubscriptionsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Rotate the signing secret (admin); the old one keeps signing beside it for 24 h' })
   @ApiOkResponse({ type: SecretResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
   rotateSecret(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<SecretResponseDto> {
     return this.subscriptions.rotateSecret(auth, id);
   }
@@ -103,11 +106,17 @@ export class SubscriptionsController {
   @Post(':id/test')
   @Roles('admin')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Send a webhook.test event now and return the attempt (status code, duration, response excerpt)' })
+  @ApiOperation({
+    summary: 'Send a test delivery now and return the attempt (status code, duration, response excerpt)',
+    description:
+      'Sends webhook.test, or with {"event_name": "deal.stage_changed"} (any catalog name) that event\'s catalog example, ' +
+      'marked `"test": true` in the envelope and signed like any delivery, so a workflow can map its fields before real data exists. ' +
+      'The body is optional.',
+  })
   @ApiOkResponse({ type: TestDeliveryResultDto })
-  @ApiErrors(400, 404)
-  test(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<TestDeliveryResultDto> {
-    return this.deliveries.sendTest(auth, id);
+  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
+  test(@Auth() auth: AuthContext, @UuidParam('id') id: string, @Body() dto: TestSubscriptionDto): Promise<TestDeliveryResultDto> {
+    return this.deliveries.sendTest(auth, id, dto.event_name ?? 'webhook.test');
   }
 
   @Post(':id/recover')
@@ -115,7 +124,7 @@ export class SubscriptionsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-queue every failed delivery of this subscription created since a time (admin)' })
   @ApiOkResponse({ type: RecoverResponseDto })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
   async recover(@Auth() auth: AuthContext, @UuidParam('id') id: string, @Body() dto: RecoverDto): Promise<RecoverResponseDto> {
     return { requeued: await this.deliveries.recover(auth, id, new Date(dto.since)) };
   }

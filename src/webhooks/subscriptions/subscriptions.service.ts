@@ -1,4 +1,5 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, duplicateOf, invalidField } from '../../common/errors/app-error.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
@@ -26,6 +27,10 @@ const MAX_CUSTOM_HEADERS = 20;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
 const RESERVED_HEADERS = /^(content-type|content-length|host|user-agent|connection|transfer-encoding|x-webhook-.*|webhook-.*)$/i;
 const TARGET_CONSTRAINT = 'webhook_subscriptions_tenant_id_event_name_target_url_key';
+
+type SubscriptionChanges = QueryDeepPartialEntity<WebhookSubscription>;
+
+const notFound = (id: string): AppError => new AppError('SUBSCRIPTION_NOT_FOUND', `Subscription ${id} not found`);
 
 function maskHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.keys(headers).map((name) => [name, '••••••']));
@@ -61,19 +66,20 @@ export class SubscriptionsService {
   }
 
   /**
-   * Creates a subscription, or returns the tenant's existing one for the same event_name and target_url
-   * (automation platforms re-register on every activation); `created` says which.
+   * Creates a subscription, or — for the tenant's existing one with the same event_name and target_url
+   * (automation platforms re-register on every activation) — applies what the request states (description,
+   * headers, enabled; omitted fields stay, and enabled true or omitted re-enables it) and returns it; `created`
+   * says which.
    */
   async create(auth: AuthContext, dto: CreateSubscriptionDto): Promise<{ created: boolean; subscription: SubscriptionWithSecretDto }> {
     const targetUrl = await this.validateTargetUrl(dto.target_url);
-    this.validateHeaders(dto.headers);
+    const changes = this.changesOf(dto);
     const repository = this.dataSource.getRepository(WebhookSubscription);
-    const existing = await repository.findOneBy({ tenantId: auth.tenantId, eventName: dto.event_name, targetUrl });
-    if (existing) return { created: false, subscription: this.withSecret(await this.reactivateOnReRegister(existing, dto)) };
+    const key = { tenantId: auth.tenantId, eventName: dto.event_name, targetUrl };
+    const existing = await repository.findOneBy(key);
+    if (existing) return { created: false, subscription: this.withSecret(await this.reRegister(existing, changes)) };
     const subscription = repository.create({
-      tenantId: auth.tenantId,
-      eventName: dto.event_name,
-      targetUrl,
+      ...key,
       enabled: dto.enabled ?? true,
       description: dto.description ?? null,
       headersEncrypted: this.secrets.sealHeaders(dto.headers),
@@ -82,20 +88,18 @@ export class SubscriptionsService {
     try {
       await repository.insert(subscription);
     } catch (error) {
-      // Two registrations raced: the other one won, and is the answer.
+      // Two registrations raced: the other one won, and gets this request's fields.
       if (isUniqueViolation(error, TARGET_CONSTRAINT)) {
-        const winner = await repository.findOneByOrFail({ tenantId: auth.tenantId, eventName: dto.event_name, targetUrl });
-        return { created: false, subscription: this.withSecret(winner) };
+        return { created: false, subscription: this.withSecret(await this.reRegister(await repository.findOneByOrFail(key), changes)) };
       }
       throw error;
     }
     return { created: true, subscription: this.withSecret(await repository.findOneByOrFail({ id: subscription.id })) };
   }
 
-  /** A re-registration that asks for an enabled subscription re-enables one that was disabled automatically. */
-  private async reactivateOnReRegister(existing: WebhookSubscription, dto: CreateSubscriptionDto): Promise<WebhookSubscription> {
-    if (existing.enabled || dto.enabled === false) return existing;
-    return this.applyUpdate(existing, { enabled: true });
+  /** A re-registration: the request's fields, and enabled unless it says false (the platform re-activated its workflow). */
+  private reRegister(existing: WebhookSubscription, changes: SubscriptionChanges): Promise<WebhookSubscription> {
+    return this.applyUpdate(existing.tenantId, existing.id, { ...changes, enabled: changes.enabled ?? true });
   }
 
   async list(auth: AuthContext, query: ListSubscriptionsQueryDto): Promise<{ data: SubscriptionResponseDto[]; next_cursor: string | null }> {
@@ -111,41 +115,62 @@ export class SubscriptionsService {
   }
 
   async update(auth: AuthContext, id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionResponseDto> {
-    const subscription = await this.findOrFail(auth.tenantId, id);
-    const changes: QueryDeepPartialEntity<WebhookSubscription> = {};
+    const changes = this.changesOf(dto);
+    const targetUrl = dto.target_url === undefined ? undefined : await this.validateTargetUrl(dto.target_url);
     if (dto.event_name !== undefined) changes.eventName = dto.event_name;
-    if (dto.target_url !== undefined) changes.targetUrl = await this.validateTargetUrl(dto.target_url);
+    if (targetUrl !== undefined) changes.targetUrl = targetUrl;
+    try {
+      return this.toResponse(await this.applyUpdate(auth.tenantId, id, changes));
+    } catch (error) {
+      if (!isUniqueViolation(error, TARGET_CONSTRAINT)) throw error;
+      const current = await this.findOrFail(auth.tenantId, id);
+      const holder = await this.dataSource.getRepository(WebhookSubscription).findOneByOrFail({
+        tenantId: auth.tenantId,
+        eventName: dto.event_name ?? current.eventName,
+        targetUrl: targetUrl ?? current.targetUrl,
+      });
+      throw duplicateOf('SUBSCRIPTION_TARGET_TAKEN', `Subscription ${holder.id} already has this event_name and target_url`, 'target_url', holder.id);
+    }
+  }
+
+  /** The validated description, headers and enabled of a request, as column values (undefined: not given). */
+  private changesOf(dto: UpdateSubscriptionDto): SubscriptionChanges {
+    const changes: SubscriptionChanges = {};
     if (dto.description !== undefined) changes.description = dto.description;
     if (dto.headers !== undefined) {
       this.validateHeaders(dto.headers);
       changes.headersEncrypted = this.secrets.sealHeaders(dto.headers);
     }
     if (dto.enabled !== undefined) changes.enabled = dto.enabled;
-    try {
-      return this.toResponse(await this.applyUpdate(subscription, changes));
-    } catch (error) {
-      if (isUniqueViolation(error, TARGET_CONSTRAINT)) {
-        throw new BadRequestException('Another subscription of yours already has this event_name and target_url');
-      }
-      throw error;
-    }
+    return changes;
   }
 
-  private async applyUpdate(subscription: WebhookSubscription, changes: QueryDeepPartialEntity<WebhookSubscription>): Promise<WebhookSubscription> {
-    // Enabling again clears what disabled it, so the three-day failure clock restarts.
-    if (changes.enabled === true && !subscription.enabled) Object.assign(changes, { disabledReason: null, disabledAt: null, failingSince: null });
-    const repository = this.dataSource.getRepository(WebhookSubscription);
-    if (Object.keys(changes).length > 0) await repository.update({ id: subscription.id, tenantId: subscription.tenantId }, changes);
-    return repository.findOneByOrFail({ id: subscription.id });
+  /**
+   * Applies changes to the tenant's subscription, locked for the transaction so a concurrent DELETE either
+   * waits or wins (then this is a 404, never a 500). Enabling again clears what disabled it, so the three-day
+   * failure clock restarts.
+   */
+  private applyUpdate(tenantId: string, id: string, changes: SubscriptionChanges): Promise<WebhookSubscription> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.findOrFail(tenantId, id, manager);
+      const values: SubscriptionChanges = { ...changes };
+      if (values.enabled === true && !current.enabled) Object.assign(values, { disabledReason: null, disabledAt: null, failingSince: null });
+      const repository = manager.getRepository(WebhookSubscription);
+      if (Object.keys(values).length > 0) await repository.update({ id, tenantId }, values);
+      return repository.findOneByOrFail({ id });
+    });
   }
 
   async remove(auth: AuthContext, id: string): Promise<void> {
     const result = await this.dataSource.getRepository(WebhookSubscription).delete({ id, tenantId: auth.tenantId });
-    if (!result.affected) throw new NotFoundException(`Subscription ${id} not found`);
+    if (!result.affected) throw notFound(id);
   }
 
   async getSecret(auth: AuthContext, id: string): Promise<SecretResponseDto> {
-    const subscription = await this.findOrFail(auth.tenantId, id);
+    return this.secretsOf(await this.findOrFail(auth.tenantId, id));
+  }
+
+  private secretsOf(subscription: WebhookSubscription): SecretResponseDto {
     const previous = this.secrets.previousSecretOf(subscription);
     return {
       secret: this.secrets.secretOf(subscription),
@@ -156,13 +181,17 @@ export class SubscriptionsService {
 
   /** A new secret; the old one keeps signing beside it for 24 hours so receivers can switch over. */
   async rotateSecret(auth: AuthContext, id: string): Promise<SecretResponseDto> {
-    const subscription = await this.findOrFail(auth.tenantId, id);
-    const expiresAt = new Date(Date.now() + ROTATION_GRACE_MS);
-    await this.dataSource.getRepository(WebhookSubscription).update(
-      { id, tenantId: auth.tenantId },
-      { previousSecretEncrypted: subscription.secretEncrypted, previousSecretExpiresAt: expiresAt, secretEncrypted: this.secrets.seal(generateWebhookSecret()) },
-    );
-    return this.getSecret(auth, id);
+    const rotated = await this.dataSource.transaction(async (manager) => {
+      const current = await this.findOrFail(auth.tenantId, id, manager);
+      const changes = {
+        previousSecretEncrypted: current.secretEncrypted,
+        previousSecretExpiresAt: new Date(Date.now() + ROTATION_GRACE_MS),
+        secretEncrypted: this.secrets.seal(generateWebhookSecret()),
+      };
+      await manager.getRepository(WebhookSubscription).update({ id, tenantId: auth.tenantId }, changes);
+      return Object.assign(current, changes);
+    });
+    return this.secretsOf(rotated);
   }
 
   /**
@@ -193,9 +222,15 @@ export class SubscriptionsService {
     });
   }
 
-  async findOrFail(tenantId: string, id: string): Promise<WebhookSubscription> {
-    const subscription = await this.dataSource.getRepository(WebhookSubscription).findOneBy({ id, tenantId });
-    if (!subscription) throw new NotFoundException(`Subscription ${id} not found`);
+  /** The tenant's subscription (a 404 otherwise); inside a transaction (`manager`), locked until it ends. */
+  async findOrFail(tenantId: string, id: string, manager?: EntityManager): Promise<WebhookSubscription> {
+    const query = (manager ?? this.dataSource.manager)
+      .getRepository(WebhookSubscription)
+      .createQueryBuilder('s')
+      .where('s.id = :id AND s.tenantId = :tenantId', { id, tenantId });
+    if (manager) query.setLock('pessimistic_write');
+    const subscription = await query.getOne();
+    if (!subscription) throw notFound(id);
     return subscription;
   }
 
@@ -205,16 +240,17 @@ export class SubscriptionsService {
     try {
       url = new URL(value);
     } catch {
-      throw new BadRequestException('target_url must be an absolute http(s) URL such as https://n8n.example.com/webhook/contact-created');
+      throw invalidField('target_url', 'target_url must be an absolute http(s) URL such as https://n8n.example.com/webhook/contact-created');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new BadRequestException('target_url must use http or https');
-    if (url.username || url.password) throw new BadRequestException('target_url must not contain credentials; use headers for authentication');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidField('target_url', 'target_url must use http or https');
+    if (url.username || url.password) throw invalidField('target_url', 'target_url must not contain credentials; use headers for authentication');
     if (!this.config.webhookAllowPrivateTargets) {
       try {
         await assertPublicTarget(url);
       } catch (error) {
-        if (error instanceof BlockedTargetError) throw new BadRequestException(`target_url is not allowed: ${error.message}`);
-        throw new BadRequestException(`target_url host ${url.hostname} could not be resolved`);
+        const reason = error instanceof BlockedTargetError ? `target_url is not allowed: ${error.message}` : `target_url host ${url.hostname} could not be resolved`;
+        const remedy = 'targets on private, loopback and link-local addresses are refused here (WEBHOOK_ALLOW_PRIVATE_TARGETS=false on this server)';
+        throw new AppError('TARGET_NOT_ALLOWED', `${reason}; ${remedy}`, { details: [{ field: 'target_url', message: reason }] });
       }
     }
     return url.toString();
@@ -223,12 +259,12 @@ export class SubscriptionsService {
   private validateHeaders(headers: Record<string, string> | undefined): void {
     if (!headers) return;
     const entries = Object.entries(headers);
-    if (entries.length > MAX_CUSTOM_HEADERS) throw new BadRequestException(`headers can have at most ${MAX_CUSTOM_HEADERS} entries`);
+    if (entries.length > MAX_CUSTOM_HEADERS) throw invalidField('headers', `headers can have at most ${MAX_CUSTOM_HEADERS} entries`);
     for (const [name, value] of entries) {
-      if (!HEADER_NAME.test(name)) throw new BadRequestException(`headers: "${name}" is not a valid header name`);
-      if (RESERVED_HEADERS.test(name)) throw new BadRequestException(`headers: "${name}" is set by Junction CRM itself and cannot be overridden`);
+      if (!HEADER_NAME.test(name)) throw invalidField(`headers.${name}`, `headers: "${name}" is not a valid header name`);
+      if (RESERVED_HEADERS.test(name)) throw invalidField(`headers.${name}`, `headers: "${name}" is set by Junction CRM itself and cannot be overridden`);
       if (typeof value !== 'string' || /[\r\n]/.test(value) || value.length > 2000) {
-        throw new BadRequestException(`headers: the value of "${name}" must be a single-line string of at most 2000 characters`);
+        throw invalidField(`headers.${name}`, `headers: the value of "${name}" must be a single-line string of at most 2000 characters`);
       }
     }
   }

@@ -12,6 +12,11 @@ export class ReceivedEventDto {
   payload: Record<string, unknown>;
   @ApiProperty({ enum: INTEGRATION_EVENT_STATUSES, example: 'received' }) status: IntegrationEventStatus;
   @ApiProperty({ format: 'date-time' }) received_at: string;
+  @ApiPropertyOptional({
+    example: 'no handler for "lead.capture"; did you mean "lead.captured"? It is stored and will be ignored',
+    description: 'Only when the event name has no handler: the event is stored and will be ignored',
+  })
+  warning?: string;
 }
 
 export class IntegrationEventDto extends ReceivedEventDto {

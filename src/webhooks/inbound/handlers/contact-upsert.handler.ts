@@ -2,27 +2,36 @@ import { Injectable } from '@nestjs/common';
 import type { Contact } from '../../../contacts/contact.entity.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
 import { upsertContactByEmail } from './contact-upsert.js';
-import { optionalObject, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
+import { definedFields, optionalObject, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
+
+interface ContactUpsert {
+  email: string;
+  fields: Partial<Contact>;
+}
 
 /** contact.upsert: the contact API's fields, created or updated by email. */
 @Injectable()
-export class ContactUpsertHandler implements InboundHandler {
+export class ContactUpsertHandler implements InboundHandler<ContactUpsert> {
   readonly eventName = 'contact.upsert';
 
   constructor(private readonly contacts: ContactsService) {}
 
-  async handle({ manager, tenantId, payload }: InboundEventContext): Promise<Record<string, unknown>> {
-    const email = requireEmail(payload, 'email');
-    const fields: Partial<Contact> = {
-      firstName: optionalString(payload, 'first_name'),
-      lastName: optionalString(payload, 'last_name'),
-      phone: optionalString(payload, 'phone', 50),
-      company: optionalString(payload, 'company'),
-      source: optionalString(payload, 'source', 100),
-      customFields: optionalObject(payload, 'custom_fields'),
+  parse(payload: Record<string, unknown>): ContactUpsert {
+    return {
+      email: requireEmail(payload, 'email'),
+      fields: definedFields<Partial<Contact>>({
+        firstName: optionalString(payload, 'first_name'),
+        lastName: optionalString(payload, 'last_name'),
+        phone: optionalString(payload, 'phone', 50),
+        company: optionalString(payload, 'company'),
+        source: optionalString(payload, 'source', 100),
+        customFields: optionalObject(payload, 'custom_fields'),
+      }),
     };
-    const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Contact>;
-    const { contact, action } = await upsertContactByEmail(this.contacts, manager, tenantId, email, defined);
+  }
+
+  async handle({ manager, tenantId }: InboundEventContext, { email, fields }: ContactUpsert): Promise<Record<string, unknown>> {
+    const { contact, action } = await upsertContactByEmail(this.contacts, manager, tenantId, email, fields);
     return { contact_id: contact.id, action };
   }
 }

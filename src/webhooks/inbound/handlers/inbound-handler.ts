@@ -9,18 +9,26 @@ export interface InboundEventContext {
   manager: EntityManager;
 }
 
-/** Processes one inbound event name; returns the result stored on the event (e.g. {contact_id, action}). */
-export interface InboundHandler {
+/**
+ * Processes one inbound event name. `parse` checks the payload without touching the database (run at send
+ * time, so a bad payload is a 400 then); `handle` makes the changes and returns the result stored on the
+ * event (e.g. {contact_id, action}).
+ */
+export interface InboundHandler<Parsed = unknown> {
   readonly eventName: string;
-  handle(context: InboundEventContext): Promise<Record<string, unknown>>;
+  parse(payload: Record<string, unknown>): Parsed;
+  handle(context: InboundEventContext, parsed: Parsed): Promise<Record<string, unknown>>;
 }
 
 /** Multi-provider token under which every handler is registered. */
 export const INBOUND_HANDLERS = Symbol('INBOUND_HANDLERS');
 
-/** A payload the handler cannot use: the event fails at once (no retry) with this message. */
+/** A payload the handler cannot use (at send time a 400 naming `field`; later the event fails at once, no retry). */
 export class InvalidPayloadError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly field = 'payload',
+  ) {
     super(message);
     this.name = 'InvalidPayloadError';
   }
@@ -31,7 +39,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function requireEmail(payload: Record<string, unknown>, field: string): string {
   const value = payload[field];
   if (typeof value !== 'string' || !EMAIL.test(value.trim())) {
-    throw new InvalidPayloadError(`${field} is required and must be an email address such as lead@example.com`);
+    throw new InvalidPayloadError(`${field} is required and must be an email address such as lead@example.com`, field);
   }
   return value.trim();
 }
@@ -39,15 +47,20 @@ export function requireEmail(payload: Record<string, unknown>, field: string): s
 export function optionalString(payload: Record<string, unknown>, field: string, maxLength = 200): string | undefined {
   const value = payload[field];
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new InvalidPayloadError(`${field} must be a string`);
+  if (typeof value !== 'string' && typeof value !== 'number') throw new InvalidPayloadError(`${field} must be a string`, field);
   const text = String(value).trim();
-  if (text.length > maxLength) throw new InvalidPayloadError(`${field} must be at most ${maxLength} characters`);
+  if (text.length > maxLength) throw new InvalidPayloadError(`${field} must be at most ${maxLength} characters`, field);
   return text || undefined;
 }
 
 export function optionalObject(payload: Record<string, unknown>, field: string): Record<string, unknown> | undefined {
   const value = payload[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidPayloadError(`${field} must be a JSON object`);
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidPayloadError(`${field} must be a JSON object`, field);
   return value as Record<string, unknown>;
+}
+
+/** The fields given, without the ones left undefined. */
+export function definedFields<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

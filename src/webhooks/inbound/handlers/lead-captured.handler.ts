@@ -2,21 +2,26 @@ import { Injectable } from '@nestjs/common';
 import type { Contact } from '../../../contacts/contact.entity.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
 import { upsertContactByEmail } from './contact-upsert.js';
-import { optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
+import { definedFields, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
 
 const CONTACT_FIELDS = ['email', 'name', 'first_name', 'last_name', 'phone', 'company', 'source'];
+
+interface Lead {
+  email: string;
+  fields: Partial<Contact>;
+}
 
 /**
  * lead.captured (a web form through n8n): upserts a contact by email. `name` is split into first and
  * last name; every other field (utm_campaign, metadata, …) is kept in custom_fields.
  */
 @Injectable()
-export class LeadCapturedHandler implements InboundHandler {
+export class LeadCapturedHandler implements InboundHandler<Lead> {
   readonly eventName = 'lead.captured';
 
   constructor(private readonly contacts: ContactsService) {}
 
-  async handle({ manager, tenantId, payload }: InboundEventContext): Promise<Record<string, unknown>> {
+  parse(payload: Record<string, unknown>): Lead {
     const email = requireEmail(payload, 'email');
     const name = optionalString(payload, 'name');
     const [nameFirst, ...nameRest] = name ? name.split(/\s+/) : [];
@@ -29,8 +34,11 @@ export class LeadCapturedHandler implements InboundHandler {
     };
     const extra = Object.fromEntries(Object.entries(payload).filter(([key]) => !CONTACT_FIELDS.includes(key)));
     if (Object.keys(extra).length > 0) fields.customFields = extra;
-    const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Contact>;
-    const { contact, action } = await upsertContactByEmail(this.contacts, manager, tenantId, email, defined, { source: this.eventName });
+    return { email, fields: definedFields(fields) };
+  }
+
+  async handle({ manager, tenantId }: InboundEventContext, { email, fields }: Lead): Promise<Record<string, unknown>> {
+    const { contact, action } = await upsertContactByEmail(this.contacts, manager, tenantId, email, fields, { source: this.eventName });
     return { contact_id: contact.id, action };
   }
 }

@@ -3,12 +3,13 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsDateString, IsIn, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageDto, PageQueryDto } from '../../../common/http/pagination.js';
 import { trimmed } from '../../../common/http/transforms.js';
+import { EVENT_NAMES } from '../../../events/event-catalog.js';
 import { SUBSCRIBABLE_EVENT_NAMES } from '../event-patterns.js';
 
 const booleanQuery = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
 
 export class CreateSubscriptionDto {
-  @ApiProperty({ example: 'contact.created', description: `A catalog event name, a pattern such as contact.* or *. One of: ${SUBSCRIBABLE_EVENT_NAMES.join(', ')}` })
+  @ApiProperty({ enum: SUBSCRIBABLE_EVENT_NAMES, example: 'contact.created', description: 'A catalog event name, or a pattern: contact.* (every contact event) or * (every event)' })
   @Transform(trimmed)
   @IsString()
   @IsIn(SUBSCRIBABLE_EVENT_NAMES, { message: `event_name must be one of: ${SUBSCRIBABLE_EVENT_NAMES.join(', ')}` })
@@ -98,6 +99,17 @@ export class SecretResponseDto {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Until when the previous secret still signs' })
   previous_secret_expires_at: string | null;
+}
+
+export class TestSubscriptionDto {
+  @ApiPropertyOptional({
+    enum: EVENT_NAMES,
+    default: 'webhook.test',
+    description: "Send this event's catalog example (with test: true in the envelope) instead of webhook.test, to map its fields in a workflow",
+  })
+  @IsOptional()
+  @IsIn(EVENT_NAMES, { message: `event_name must be one of: ${EVENT_NAMES.join(', ')}` })
+  event_name?: (typeof EVENT_NAMES)[number];
 }
 
 export class RecoverDto {
