@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
+import { STATUS_CODES } from 'node:http';
 import { ERROR_CODES, type ErrorCode } from '../errors/error-codes.js';
 import { ErrorResponseDto } from './error-response.dto.js';
 
@@ -27,24 +28,11 @@ const EXAMPLE_MESSAGES: Partial<Record<ErrorCode, string>> = {
 export function exampleError(code: ErrorCode): ErrorResponseDto {
   const status = ERROR_CODES[code].status;
   const message = EXAMPLE_MESSAGES[code] ?? ERROR_CODES[code].description.replace(/`/g, '');
-  const body: ErrorResponseDto = { statusCode: status, error: STATUS_TEXT[status] ?? 'Error', code, message };
+  const body: ErrorResponseDto = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', code, message };
   if (code === 'VALIDATION_FAILED') body.details = [{ field: 'email', message }];
   if (ERROR_CODES[code].description.includes('existing_id')) body.existing_id = '3f2c6f1e-8a4b-4c7d-9e0f-1a2b3c4d5e6f';
   return body;
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
 /**
  * Documents the error responses a route can return, all with the ErrorResponse body: give a status for its
@@ -62,7 +50,7 @@ export function ApiErrors(...items: Array<number | ErrorCode>): MethodDecorator 
       ApiResponse({
         status,
         type: ErrorResponseDto,
-        description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].description}`).join('; ') || (STATUS_TEXT[status] ?? 'Error'),
+        description: codes.map((code) => `\`${code}\`: ${ERROR_CODES[code].description}`).join('; ') || (STATUS_CODES[status] ?? 'Error'),
         examples: Object.fromEntries(codes.map((code) => [code, { summary: ERROR_CODES[code].description.replace(/`/g, ''), value: exampleError(code) }])),
       }),
     ),
