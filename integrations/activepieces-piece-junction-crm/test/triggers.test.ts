@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TriggerPayload } from '@activepieces/shared';
 import { junctionCrm } from '../src/index';
@@ -8,7 +10,7 @@ import { SAMPLES } from '../src/lib/samples';
 import { crmEvent, dealStageChanged, invoicePaid, newContact, updatedContact } from '../src/lib/triggers/triggers';
 import { SUBSCRIPTION_STORE_KEY, type StoredSubscription } from '../src/lib/triggers/subscription';
 import { asWebhookTrigger, connection, triggerHarness, type AuthValue } from './support/context';
-import { api, eventually, newAccount, startCrm, type Account, type Crm } from './support/crm';
+import { PACKAGE_DIR, api, eventually, newAccount, startCrm, type Account, type Crm } from './support/crm';
 import { Receiver, type ReceivedRequest } from './support/receiver';
 
 let crm: Crm;
@@ -62,6 +64,13 @@ describe('the piece', () => {
     );
     assert.deepEqual(Object.keys(junctionCrmAuth.props), ['base_url', 'api_token', 'tenant_id', 'inbound_api_key']);
     assert.equal(metadata.minimumSupportedRelease, '0.82.0');
+  });
+
+  it('is what package.json publishes: CommonJS main and types, exporting junctionCrm', () => {
+    const manifest = require(path.join(PACKAGE_DIR, 'package.json')) as { main: string; types: string };
+    assert.ok(existsSync(path.join(PACKAGE_DIR, manifest.types)), `${manifest.types} is built`);
+    const published = require(path.join(PACKAGE_DIR, manifest.main)) as { junctionCrm?: { metadata(): { displayName: string } } };
+    assert.equal(published.junctionCrm?.metadata().displayName, 'Junction CRM');
   });
 
   it("keeps each trigger's sample data equal to the live catalog's example", async () => {
