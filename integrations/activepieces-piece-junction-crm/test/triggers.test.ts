@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TriggerPayload } from '@activepieces/shared';
+import { extractPieceFromModule, type TriggerPayload } from '@activepieces/shared';
 import { junctionCrm } from '../src/index';
 import { junctionCrmAuth } from '../src/lib/auth';
 import { SAMPLES } from '../src/lib/samples';
@@ -66,11 +66,14 @@ describe('the piece', () => {
     assert.equal(metadata.minimumSupportedRelease, '0.82.0');
   });
 
-  it('is what package.json publishes: CommonJS main and types, exporting junctionCrm', () => {
-    const manifest = require(path.join(PACKAGE_DIR, 'package.json')) as { main: string; types: string };
+  it('is what package.json publishes: CommonJS main and types, and the engine finds junctionCrm in it', () => {
+    const manifest = require(path.join(PACKAGE_DIR, 'package.json')) as { name: string; version: string; main: string; types: string };
     assert.ok(existsSync(path.join(PACKAGE_DIR, manifest.types)), `${manifest.types} is built`);
-    const published = require(path.join(PACKAGE_DIR, manifest.main)) as { junctionCrm?: { metadata(): { displayName: string } } };
-    assert.equal(published.junctionCrm?.metadata().displayName, 'Junction CRM');
+    const published = require(path.join(PACKAGE_DIR, manifest.main)) as Record<string, unknown>;
+    // The function Activepieces uses to pick the piece out of an installed package.
+    const piece = extractPieceFromModule<typeof junctionCrm>({ module: published, pieceName: manifest.name, pieceVersion: manifest.version });
+    assert.equal(piece, published['junctionCrm']);
+    assert.equal(piece.metadata().displayName, 'Junction CRM');
   });
 
   it("keeps each trigger's sample data equal to the live catalog's example", async () => {
