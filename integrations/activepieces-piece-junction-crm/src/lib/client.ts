@@ -122,6 +122,7 @@ export async function crmRequest<T = any>(connection: CrmConnection, request: Cr
     payload = JSON.stringify(request.body);
   }
 
+  const timeoutMs = request.timeoutMs ?? 30_000;
   let response: Response;
   try {
     response = await fetch(url, {
@@ -129,11 +130,11 @@ export async function crmRequest<T = any>(connection: CrmConnection, request: Cr
       headers,
       body: payload,
       redirect: 'manual',
-      signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = (error as Error).name === 'TimeoutError' ? 'no answer within 30 s' : (cause?.code ?? cause?.message ?? (error as Error).message);
+    const why = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
     throw new Error(`Could not reach Junction CRM at ${connection.baseUrl} (${why}): check the CRM URL in the connection.`);
   }
 
