@@ -58,14 +58,14 @@ describe('contacts', () => {
     );
     assert.ok(error instanceof CrmApiError);
     assert.equal(error.status, 409);
-    assert.match(error.message, /^Junction CRM answered 409/);
+    assert.equal(error.code, 'CONTACT_EMAIL_TAKEN');
+    assert.match(error.message, /^Junction CRM answered 409 CONTACT_EMAIL_TAKEN: /);
     assert.ok(!/request failed with status/i.test(error.message));
     assert.ok(error.message.includes(error.crmMessage));
-    if (error.code) assert.ok(error.message.includes(error.code), 'the code is in the message');
   });
 
   it('create_contact with a bad email says what is wrong with the field', async () => {
-    await assert.rejects(runAction(createContact, auth, { ...noContact, email: 'not-an-email' }), /Junction CRM answered 400.*email must be an email address/);
+    await assert.rejects(runAction(createContact, auth, { ...noContact, email: 'not-an-email' }), /Junction CRM answered 400 VALIDATION_FAILED: .*email must be an email address/);
   });
 
   it('update_contact changes only the fields filled in', async () => {
@@ -78,7 +78,7 @@ describe('contacts', () => {
   });
 
   it('update_contact of an unknown id fails with 404', async () => {
-    await assert.rejects(runAction(updateContact, auth, { ...noContact, contact_id: '00000000-0000-4000-8000-000000000000', phone: '1' }), /Junction CRM answered 404/);
+    await assert.rejects(runAction(updateContact, auth, { ...noContact, contact_id: '00000000-0000-4000-8000-000000000000', phone: '1' }), /Junction CRM answered 404 CONTACT_NOT_FOUND: /);
   });
 
   it('find_contact finds by email (any case) and by search, and says when nothing matches', async () => {
@@ -128,7 +128,7 @@ describe('deals', () => {
   it('create_deal with a bad value fails with the field’s message', async () => {
     await assert.rejects(
       runAction(createDeal, auth, { title: 'Bad', value: '12.345', currency: undefined, stage: undefined, contact_id: undefined }),
-      /Junction CRM answered 400.*value must be a number/,
+      /Junction CRM answered 400 VALIDATION_FAILED: value must be a number/,
     );
   });
 
@@ -212,7 +212,7 @@ describe('send_inbound_event', () => {
 
   it('with a wrong inbound key, fails with 401', async () => {
     const wrongKey = connection({ base_url: crm.baseUrl, api_token: account.apiToken, tenant_id: account.tenantId, inbound_api_key: 'jck_wrong' });
-    await assert.rejects(runAction(sendInboundEvent, wrongKey, { event_name: 'lead.captured', payload: { email: 'x@example.com' }, idempotency_key: undefined }), /Junction CRM answered 401/);
+    await assert.rejects(runAction(sendInboundEvent, wrongKey, { event_name: 'lead.captured', payload: { email: 'x@example.com' }, idempotency_key: undefined }), /Junction CRM answered 401 INBOUND_UNAUTHORIZED: /);
   });
 });
 

@@ -100,7 +100,8 @@ describe('validate (the engine passes the props themselves)', () => {
   it('refuses a bad token with a message a person can act on', async () => {
     const result = await junctionCrmAuth.validate!({ auth: { ...props(), api_token: 'jct_not-a-real-token' }, server });
     assert.equal(result.valid, false);
-    assert.match((result as { error: string }).error, /refused the API token \(401\).*POST \/api\/auth\/tokens/);
+    assert.match((result as { error: string }).error, /INVALID_TOKEN/);
+    assert.match((result as { error: string }).error, /refused the API token \(401 INVALID_TOKEN\).*POST \/api\/auth\/tokens/);
   });
 
   it('refuses an unreachable URL, a non-URL and a tenant id that is not the token’s', async () => {
@@ -144,6 +145,15 @@ describe('crm_event', () => {
     assert.equal(test.status, 200);
     const ping = await receiver.waitFor('/flows/crm-event', (request) => (request.body as any).event_name === 'webhook.test');
     assert.deepEqual(await trigger.run(flow.runContext(payloadOf(ping))), []);
+
+    // A test of a real event name sends the catalog example marked test: true, and that one does run the flow.
+    const exampleTest = await api(crm, 'POST', `/webhooks/subscriptions/${subscription.id}/test`, { token: account.apiToken, body: { event_name: 'contact.created' } });
+    assert.equal(exampleTest.status, 200, JSON.stringify(exampleTest.body));
+    const example = await receiver.waitFor('/flows/crm-event', (request) => (request.body as any).test === true);
+    const [fromExample] = (await trigger.run(flow.runContext(payloadOf(example)))) as any[];
+    assert.equal(fromExample.event_name, 'contact.created');
+    assert.equal(fromExample.test, true);
+    assert.equal(fromExample.email, 'john@example.com');
 
     await trigger.onDisable(flow.hookContext());
     assert.deepEqual(await subscriptionsAt(url), []);
@@ -336,7 +346,7 @@ describe('a member’s token', () => {
     const login = await api(crm, 'POST', '/auth/login', { body: { email, password: 'correct horse battery staple' } });
     const memberAuth = connection({ base_url: crm.baseUrl, api_token: login.body.token });
     const flow = triggerHarness<typeof newContact.props>({ auth: memberAuth, propsValue: {}, webhookUrl: receiver.url('/flows/member') });
-    await assert.rejects(asWebhookTrigger(newContact).onEnable(flow.hookContext()), /403.*admin/);
+    await assert.rejects(asWebhookTrigger(newContact).onEnable(flow.hookContext()), /Junction CRM answered 403 FORBIDDEN_ROLE: .*needs the API token of an admin/);
     await eventually(async () => ((await subscriptionsAt(receiver.url('/flows/member'))).length === 0 ? true : undefined), 'no subscription');
   });
 });

@@ -39,7 +39,8 @@ export async function validateConnection(auth: unknown): Promise<{ valid: true }
   } catch (error) {
     if (error instanceof CrmApiError) {
       if (error.status === 401) {
-        return { valid: false, error: 'Junction CRM refused the API token (401): it is mistyped, revoked or expired. Create a new one with POST /api/auth/tokens and paste it here.' };
+        const status = error.code ? `401 ${error.code}` : '401';
+        return { valid: false, error: `Junction CRM refused the API token (${status}): it is mistyped, revoked or expired. Create a new one with POST /api/auth/tokens and paste it here.` };
       }
       if (error.status === 404) {
         return { valid: false, error: `There is no Junction CRM API at ${connection.baseUrl}/api (404): the CRM URL must be the CRM's root address, without /api.` };

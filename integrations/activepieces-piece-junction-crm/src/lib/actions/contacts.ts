@@ -122,9 +122,10 @@ export const upsertContact = createAction({
       const { body } = await crmRequest<Contact>(connection, { method: 'POST', path: '/api/contacts', body: fields });
       return { action: 'created' as const, contact: body };
     } catch (error) {
-      // Created by someone else between the lookup and the create: update that one.
+      // Created by someone else between the lookup and the create: update that one (the 409 names it).
       if (error instanceof CrmApiError && error.status === 409) {
-        const raced = await existing();
+        const existingId = (error.body as { existing_id?: unknown } | undefined)?.existing_id;
+        const raced = typeof existingId === 'string' ? ({ id: existingId, email } as Contact) : await existing();
         if (raced) return update(raced);
       }
       throw error;
