@@ -182,7 +182,7 @@ async function runFile(file, blocks, { tmp, crmPort, receiverPort }) {
   const scriptPath = join(tmp, `${basename(file)}.sh`);
   writeFileSync(scriptPath, script);
   const logPath = join(tmp, `${basename(file)}.log`);
-  const log = openSync(logPath, 'w');
+  const log = openSync(logPath, 'a'); // append: writers in the session (a background receiver) share it
   const child = spawn('bash', ['--noprofile', '--norc', scriptPath], {
     cwd: join(tmp, 'work'),
     env: { PATH: process.env.PATH, HOME: join(tmp, 'home'), LANG: 'C.UTF-8', RECEIVER_PORT: String(receiverPort), npm_config_update_notifier: 'false' },
@@ -199,7 +199,7 @@ async function runFile(file, blocks, { tmp, crmPort, receiverPort }) {
     });
   });
   await stopGroup(child); // the session's background jobs (a receiver) go with it
-  const output = readFileSync(logPath, 'utf8');
+  const output = readFileSync(logPath, 'utf8').replaceAll('\0', '');
   const sections = output.split(/\n@@docs-check block (\w+)@@\n/);
   // sections: [prelude output, id, output, id, output, ...]
   const lastId = sections.length >= 3 ? sections[sections.length - 2] : null;

@@ -57,12 +57,14 @@ function handle(req, res) {
       res.writeHead(401).end('signature not verified');
       return;
     }
-    if (seen.has(id)) {
+    // One event reaches every subscription it matches with the same webhook-id; each path is one endpoint.
+    const key = `${req.url} ${id}`;
+    if (seen.has(key)) {
       console.log(`200 ${req.url} ${event} ${id}: duplicate (already received), acknowledged`);
       res.writeHead(200).end('duplicate');
       return;
     }
-    seen.add(id);
+    seen.add(key);
     console.log(`200 ${req.url} ${event} ${id}: signature ok (secret ${secret.slice(0, 12)}…) ${rawBody.toString('utf8')}`);
     res.writeHead(200).end('ok');
   });
