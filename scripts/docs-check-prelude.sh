@@ -21,14 +21,23 @@ curl() {
       *) args+=("$arg") ;;
     esac
   done
-  local out status=0
-  out="$(mktemp)"
-  command curl "${args[@]}" > "$out" || status=$?
+  local out headers status=0 code
+  out="$(mktemp)"; headers="$(mktemp)"
+  command curl -D "$headers" "${args[@]}" > "$out" || status=$?
+  code="$(grep -ao '^HTTP/[0-9.]* [0-9]*' "$headers" | tail -1 | awk '{print $2}')"
+  rm -f "$headers"
   if [ "$status" -ne 0 ]; then
-    echo "docs-check: curl exited $status; the response was:" >&2
+    echo "docs-check: curl exited $status (HTTP ${code:-none}); the response was:" >&2
     cat "$out" >&2; echo >&2
     rm -f "$out"
     return "$status"
+  fi
+  # A documented call that is answered with an error the doc does not announce is a broken example.
+  if [ -n "$code" ] && { [ "$code" -ge 500 ] || { [ "$code" -ge 400 ] && [ "${__docs_check_expect_errors:-0}" != 1 ]; }; }; then
+    echo "docs-check: HTTP $code from curl $* (mark the block <!-- docs-check: expect-errors (reason) --> if the doc means it):" >&2
+    cat "$out" >&2; echo >&2
+    rm -f "$out"
+    return 98
   fi
   cat "$out"; rm -f "$out"
 }

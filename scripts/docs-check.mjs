@@ -11,6 +11,8 @@
 // - The docs say localhost:8001 (the server) and localhost:3000 (`npm run receiver`); both are rewritten to
 //   free ports on 127.0.0.1 here, so the check runs beside a server a developer already has.
 // - A block preceded by `<!-- docs-check: skip (reason) -->` is not run; the reason is required.
+// - A curl answered with a 4xx fails its block (a 5xx always does), unless the block is preceded by
+//   `<!-- docs-check: expect-errors (reason) -->` (examples of errors, which then check `code` with jq -e).
 // - Only loopback targets: a block that subscribes a non-loopback target_url, or a curl to a non-loopback
 //   host, fails the check (mark such a block skip). Everything started is stopped by its process group id.
 // - Bounded: each file gets FILE_TIMEOUT_MS, the whole run TOTAL_TIMEOUT_MS.
@@ -29,7 +31,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const FILE_TIMEOUT_MS = 150_000;
 const TOTAL_TIMEOUT_MS = 280_000;
 const SERVER_START_TIMEOUT_MS = 90_000;
-const SKIP_MARKER = /^<!--\s*docs-check:\s*skip\s*\((.+)\)\s*-->$/;
+const MARKER = /^<!--\s*docs-check:\s*(skip|expect-errors)\s*\((.+)\)\s*-->$/;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const startedAt = Date.now();
 
@@ -46,16 +48,21 @@ export function bashBlocks(markdown) {
     if (language === 'bash') {
       let previous = i - 1;
       while (previous >= 0 && lines[previous].trim() === '') previous--;
-      const marker = previous >= 0 ? SKIP_MARKER.exec(lines[previous].trim()) : null;
+      const marker = previous >= 0 ? MARKER.exec(lines[previous].trim()) : null;
       const body = lines.slice(i + 1, end).map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line.trimStart()));
-      blocks.push({ line: i + 1, code: body.join('\n'), skip: marker ? marker[1].trim() : null });
+      blocks.push({
+        line: i + 1,
+        code: body.join('\n'),
+        skip: marker?.[1] === 'skip' ? marker[2].trim() : null,
+        expectErrors: marker?.[1] === 'expect-errors',
+      });
     }
     i = end;
   }
   return blocks;
 }
 
-/** Non-loopback hosts a block would send traffic to, or make the server send to (target_url). */
+/** What a block would reach beyond the check's server and receiver: non-loopback target_url, registries, servers. */
 function foreignTargets(code) {
   const hosts = [];
   for (const match of code.matchAll(/"target_url"\s*:\s*"([^"]*)"/g)) {
@@ -67,6 +74,7 @@ function foreignTargets(code) {
     }
   }
   if (/(^|[\s;&|(])npm (install|i|ci|add)\b/m.test(code)) hosts.push('npm install (a package registry)');
+  if (/(^|[\s;&|(])(npm start|npm run (start|migration)|docker)\b/m.test(code)) hosts.push('a second server, a database of yours or docker');
   return hosts;
 }
 
@@ -176,7 +184,7 @@ async function runFile(file, blocks, { tmp, crmPort, receiverPort }) {
   let script = `source ${JSON.stringify(join(ROOT, 'scripts/docs-check-prelude.sh'))}\n`;
   blocks.forEach((block, index) => {
     if (block.skip) return;
-    script += `\n__docs_check_block ${index}\n${rewrite(block.code)}\n`;
+    script += `\n__docs_check_block ${index}\n__docs_check_expect_errors=${block.expectErrors ? 1 : 0}\n${rewrite(block.code)}\n`;
   });
   script += '\n__docs_check_block end\n';
   const scriptPath = join(tmp, `${basename(file)}.sh`);
