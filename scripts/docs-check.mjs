@@ -29,11 +29,13 @@ import pg from 'pg';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FILE_TIMEOUT_MS = 150_000;
-const TOTAL_TIMEOUT_MS = 280_000;
+const TOTAL_TIMEOUT_MS = 250_000;
 const SERVER_START_TIMEOUT_MS = 90_000;
 const MARKER = /^<!--\s*docs-check:\s*(skip|expect-errors)\s*\((.+)\)\s*-->$/;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const startedAt = Date.now();
+let currentSession = null; // the bash session running now, stopped on Ctrl-C too
+let interrupted = false;
 
 /** The ```bash blocks of a Markdown file, with their line numbers and skip markers. Indented fences count. */
 export function bashBlocks(markdown) {
@@ -198,6 +200,7 @@ async function runFile(file, blocks, { tmp, crmPort, receiverPort }) {
     detached: true,
   });
   closeSync(log);
+  currentSession = child;
   const timeoutMs = Math.min(FILE_TIMEOUT_MS, TOTAL_TIMEOUT_MS - (Date.now() - startedAt));
   const result = await new Promise((done) => {
     const timer = setTimeout(() => done({ code: 'timeout' }), Math.max(timeoutMs, 1_000));
@@ -257,10 +260,20 @@ async function main() {
   let database;
   let failed = false;
   const stop = async () => {
+    await stopGroup(currentSession);
     await stopGroup(server?.child, 20_000);
     await database?.drop().catch((error) => console.error(`docs:check: could not drop the database: ${error.message}`));
   };
-  process.on('SIGINT', () => void stop().then(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      interrupted = true;
+      console.error(`docs:check: ${signal}: stopping what it started`);
+      void stop().then(() => {
+        rmSync(tmp, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
   try {
     database = await freshDatabase();
     const startBegan = Date.now();
@@ -280,6 +293,7 @@ async function main() {
         continue;
       }
       failed = true;
+      if (interrupted) break;
       const where = result.block ? `${relative}:${result.block.line}` : relative;
       console.error(`  FAIL ${where}: the block ${result.reason}\n--- block ---\n${result.block?.code ?? '(before the first block)'}\n--- output ---\n${tail(result.output, 60)}\n---`);
       break;
