@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
 import { paginate } from '../../common/http/pagination.js';
+import type { AppConfig } from '../../config/app.config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
 import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
 import type { EventName } from '../../events/event-catalog.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
@@ -10,6 +12,7 @@ import { DeliveryOutcomes } from './delivery-outcomes.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { DeliveryDetailDto, DeliveryResponseDto, AttemptResponseDto, type ListDeliveriesQueryDto, type TestDeliveryResultDto } from './dto/delivery.dto.js';
 import { DELIVERIES_CHANNEL } from './fan-out.listener.js';
+import { deliveryRequestHeaders, describedSignatureHeaders } from './request-headers.js';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity.js';
 import { WebhookDelivery } from './webhook-delivery.entity.js';
 import { AppError } from '../../common/errors/app-error.js';
@@ -19,6 +22,7 @@ import { AppError } from '../../common/errors/app-error.js';
 export class DeliveriesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly subscriptions: SubscriptionsService,
     private readonly events: DomainEventPublisher,
     private readonly worker: DeliveryWorker,
@@ -37,7 +41,21 @@ export class DeliveriesService {
     const delivery = await this.dataSource.getRepository(WebhookDelivery).findOne({ where: { id, tenantId: auth.tenantId }, relations: { event: true } });
     if (!delivery) throw new AppError('DELIVERY_NOT_FOUND', `Delivery ${id} not found`);
     const attempts = await this.dataSource.getRepository(WebhookDeliveryAttempt).find({ where: { deliveryId: id }, order: { attemptedAt: 'ASC' } });
-    return { ...DeliveryResponseDto.from(delivery), payload: delivery.event?.payload ?? {}, attempts: attempts.map(AttemptResponseDto.from) };
+    const subscription = await this.subscriptions.findOrFail(auth.tenantId, delivery.subscriptionId);
+    const rotating = subscription.previousSecretEncrypted !== null && subscription.previousSecretExpiresAt !== null && subscription.previousSecretExpiresAt > new Date();
+    const request_headers = deliveryRequestHeaders({
+      customHeaders: this.subscriptions.toResponse(subscription).headers,
+      version: this.config.version,
+      eventName: delivery.eventName,
+      signature: describedSignatureHeaders(delivery.eventId, rotating),
+    });
+    return {
+      ...DeliveryResponseDto.from(delivery),
+      target_url: subscription.targetUrl,
+      payload: delivery.event?.payload ?? {},
+      request_headers,
+      attempts: attempts.map(AttemptResponseDto.from),
+    };
   }
 
   /** Puts one delivery back in the queue, due now, whatever its status; the receiver gets the same webhook-id. */

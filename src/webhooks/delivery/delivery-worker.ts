@@ -10,6 +10,7 @@ import { MetricsService } from '../../metrics/metrics.service.js';
 import { WebhookSecrets } from '../webhook-secrets.js';
 import { DeliveryOutcomes, type ClaimedDelivery } from './delivery-outcomes.js';
 import { DELIVERIES_CHANNEL } from './fan-out.listener.js';
+import { deliveryRequestHeaders } from './request-headers.js';
 import { signatureHeaders } from './signer.js';
 import { WebhookHttpClient, type AttemptResult } from './webhook-http-client.js';
 
@@ -254,19 +255,18 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       };
     }
     const body = serializeBody(delivery.payload);
-    const headers = {
-      ...secrets.custom,
-      'Content-Type': 'application/json',
-      'User-Agent': `JunctionCRM-Webhooks/${this.config.version}`,
-      'X-Webhook-Event': delivery.eventName,
-      ...signatureHeaders({
+    const headers = deliveryRequestHeaders({
+      customHeaders: secrets.custom,
+      version: this.config.version,
+      eventName: delivery.eventName,
+      signature: signatureHeaders({
         id: delivery.eventId,
         timestamp: Math.floor(Date.now() / 1000),
         body,
         secret: secrets.secret,
         previousSecret: secrets.previousSecret,
       }),
-    };
+    });
     const result = await this.client.post(delivery.targetUrl, body, headers);
     this.metrics.webhookAttemptDuration.observe(result.durationMs / 1000);
     return result;

@@ -75,6 +75,17 @@ export class DeliveryDetailDto extends DeliveryResponseDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event payload (the request body)' })
   payload: Record<string, unknown>;
 
+  @ApiProperty({ example: 'https://your-n8n-instance.com/webhook/contact-created', description: "The subscription's target URL" })
+  target_url: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'The request headers as sent: custom header values masked, the signature headers (signed anew at each attempt) described',
+    example: { 'Content-Type': 'application/json', 'X-Webhook-Event': 'contact.created', 'X-Webhook-Id': '9b2f…' },
+  })
+  request_headers: Record<string, string>;
+
   @ApiProperty({ type: [AttemptResponseDto], description: 'Every attempt, oldest first' })
   attempts: AttemptResponseDto[];
 }
