@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { serveConsole } from './console/serve-console.js';
 import { HttpExceptionFilter, type BodyLimitConfig } from './common/http/http-exception.filter.js';
 import { StorableTextPipe } from './common/http/storable-text.pipe.js';
 import { createValidationPipe } from './common/http/validation.js';
@@ -70,10 +71,14 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+        // The app speaks plain HTTP (TLS, where there is any, ends at a proxy): upgrading would break the
+        // console and Swagger UI when they are opened over http:// on anything but localhost.
+        upgradeInsecureRequests: null,
       },
     },
   });
   app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  await serveConsole(app);
   setupSwagger(app, config);
 }
 
@@ -99,7 +104,8 @@ function setupSwagger(app: INestApplication, config: AppConfig): void {
       'A multi-tenant CRM driven by n8n and Activepieces workflows. Authenticate with ' +
         '`Authorization: Bearer <session or API token>` (POST /api/auth/register or /api/auth/login gives one). ' +
         'Inbound webhooks (POST /api/webhooks/{event_name}) use `X-Tenant-ID` + `X-API-Key` instead. ' +
-        'Every error body carries a stable `code` (see the ErrorCode schema) to branch on.',
+        'Every error body carries a stable `code` (see the ErrorCode schema) to branch on.\n\n' +
+        'The [web console](/console/) (keys, subscriptions, the delivery log, inbound events) runs in the browser over this same API.',
     )
     .setVersion(config.version)
     .addBearerAuth(

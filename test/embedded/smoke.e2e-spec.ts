@@ -162,7 +162,7 @@ describe('the built app on its embedded PostgreSQL', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('starts with no DATABASE_URL, serves the API and its docs, and stops cleanly on SIGTERM', async () => {
+  it('starts with no DATABASE_URL, serves the API, its docs and the console, and stops cleanly on SIGTERM', async () => {
     const app = await startApp();
     const postmaster = postmasterPid();
     expect(postmaster, 'the embedded server writes pg/postmaster.pid').not.toBeNull();
@@ -177,6 +177,11 @@ describe('the built app on its embedded PostgreSQL', () => {
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);
     expect(await docs.text()).toMatch(/swagger/i);
+
+    // The web console is served by the same process (npm run build builds it).
+    const consolePage = await fetch(`${app.baseUrl}/console/`);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain('<title>Junction CRM console</title>');
 
     const register = await api(app, 'POST', '/api/auth/register', { ...account, name: 'Smoke Tester', tenant_name: 'Smoke Co' });
     expect(register.status, JSON.stringify(register.body)).toBe(201);
