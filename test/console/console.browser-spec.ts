@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, ROOT_DIR, startAppProcess, type AppProcess } from '../support/app-process.js';
@@ -304,6 +305,49 @@ describe('the web console at /console', () => {
     const memberToken = (await page.evaluate<string | null>("sessionStorage.getItem('junction.session')")) ?? '';
     expect((await api('POST', '/tenants/current/webhook-api-key', {}, memberToken)).status).toBe(403);
     expect((await api('GET', `/webhooks/subscriptions/${subscriptionId}/secret`, undefined, memberToken)).status).toBe(403);
+  });
+
+  it('loads the delivery log and the inbound events fast with thousands of rows (cursor pages of 50)', async () => {
+    const ROWS = 5_000;
+    const sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+    try {
+      await sql.query(
+        `WITH events AS (
+           INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at)
+           SELECT gen_random_uuid(), $1, 'contact.created', jsonb_build_object('email', 'bulk-' || n || '@example.com'), now() - n * interval '1 second'
+             FROM generate_series(1, $3::int) AS n
+           RETURNING id, occurred_at)
+         INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name, status, attempts, last_status_code, created_at, completed_at)
+         SELECT $1, $2, id, 'contact.created', 'succeeded', 1, 200, occurred_at, occurred_at FROM events`,
+        [admin.tenantId, subscriptionId, ROWS],
+      );
+      await sql.query(
+        `INSERT INTO integration_events (tenant_id, event_name, payload, status, attempts, received_at, processed_at)
+         SELECT $1, 'bulk.event', jsonb_build_object('n', n), 'ignored', 1, now() - n * interval '1 second', now() FROM generate_series(1, $2::int) AS n`,
+        [admin.tenantId, ROWS],
+      );
+    } finally {
+      await sql.end();
+    }
+
+    const timed = async (what: string, action: () => Promise<unknown>, ready: () => Promise<unknown>): Promise<number> => {
+      const started = performance.now();
+      await action();
+      await ready();
+      const ms = Math.round(performance.now() - started);
+      process.stdout.write(`[console timing] ${what}: ${ms} ms (${ROWS} rows in the table)\n`);
+      return ms;
+    };
+    const fiftyRows = (region: string) => expect.poll(() => page.getByRole('region', { name: region, exact: true }).getByRole('row').count()).toBe(51);
+    const timings = [
+      await timed('deliveries, first page', () => go('#/deliveries'), () => fiftyRows('Deliveries')),
+      await timed('deliveries, next page', () => page.getByRole('link', { name: 'Next page' }).click(), () => page.getByRole('link', { name: 'First page' }).waitFor()),
+      await timed('deliveries, filtered by subscription and status', () => go(`#/deliveries?subscription_id=${subscriptionId}&status=succeeded`), () => fiftyRows('Deliveries')),
+      await timed('inbound events, first page', () => go('#/inbound'), () => fiftyRows('Inbound events')),
+      await timed('inbound events, filtered by name', () => go('#/inbound?event_name=bulk.event&status=ignored'), () => fiftyRows('Inbound events')),
+    ];
+    for (const ms of timings) expect(ms).toBeLessThan(5_000);
   });
 
   it('is readable on a phone-width screen', async () => {
