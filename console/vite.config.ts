@@ -7,6 +7,8 @@ export default defineConfig({
   base: '/console/',
   publicDir: false,
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // npm run console:dev: live-reloading console on :5173/console/, calling the API of `npm run start:dev` on :8001.
+  server: { proxy: { '/api': 'http://127.0.0.1:8001' } },
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
     emptyOutDir: true,

@@ -92,9 +92,21 @@ describe('the web console at /console', () => {
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/invalid|incorrect|wrong/i);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // By keyboard alone: Tab to the Email field, Tab to Password, Enter signs in.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.keyboard.press('Tab');
+    await expect.poll(() => page.evaluate<string | undefined>("document.activeElement?.getAttribute('autocomplete')")).toBe('email');
+    await page.keyboard.type(admin.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Subscriptions' }).waitFor();
+    // The first Tab reaches "Skip to content", which moves the focus to the page's main content.
+    await page.keyboard.press('Tab');
+    await expect.poll(() => page.evaluate<string | undefined>('document.activeElement?.textContent?.trim()')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate<string | undefined>('document.activeElement?.id')).toBe('main');
 
     admin.token = (await page.evaluate<string | null>("sessionStorage.getItem('junction.session')")) ?? '';
     expect(admin.token).toMatch(/^jcs_/);
