@@ -13,11 +13,6 @@ export function SubscriptionsPage({ id }: { id?: string }) {
   return <SubscriptionList />;
 }
 
-export function subscriptionStatus(subscription: Subscription): string {
-  if (subscription.enabled) return 'enabled';
-  return subscription.disabled_reason ? `disabled: ${subscription.disabled_reason}` : 'disabled';
-}
-
 function SubscriptionList() {
   const route = useRoute();
   const admin = useIsAdmin();
