@@ -138,6 +138,11 @@ describe('the web console at /console', () => {
     const test = receiver.on('/hook').at(-1)!;
     expect(test.headers['x-webhook-event']).toBe('webhook.test');
     expect(test.headers['x-n8n-auth']).toBe('shared-secret-1');
+    // Any catalog event's example can be sent as a test, so a workflow can map its fields before real data exists.
+    await page.getByLabel('Test event type').selectOption('contact.created');
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await receiver.waitFor((received) => received.some((request) => request.headers['x-webhook-event'] === 'contact.created' && request.body?.test === true));
+    await result.getByText('HTTP 200').waitFor();
 
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     expect(await page.getByRole('textbox', { name: 'Signing secret', exact: true }).inputValue()).toBe(secret);

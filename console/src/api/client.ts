@@ -35,6 +35,7 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly details: { field?: string; message?: string }[] = [],
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -49,16 +50,16 @@ export async function call<T>(promise: Promise<{ data?: T; error?: unknown; resp
     throw new ApiError(0, `The server could not be reached (${error instanceof Error ? error.message : String(error)})`);
   }
   if (result.response.ok) return result.data as T;
-  const body = (result.error ?? {}) as { message?: unknown; details?: unknown };
+  const body = (result.error ?? {}) as { message?: unknown; details?: unknown; code?: unknown };
   const message = Array.isArray(body.message) ? body.message.join('; ') : typeof body.message === 'string' ? body.message : `HTTP ${result.response.status}`;
   const details = Array.isArray(body.details) ? (body.details as { field?: string; message?: string }[]) : [];
-  throw new ApiError(result.response.status, message, details);
+  throw new ApiError(result.response.status, message, details, typeof body.code === 'string' ? body.code : undefined);
 }
 
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) {
     const fields = error.details.map((detail) => detail.message).filter((text): text is string => typeof text === 'string' && !error.message.includes(text));
-    return [error.message, ...fields].join(' · ');
+    return [error.message, ...fields].join(' · ') + (error.code ? ` (${error.code})` : '');
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -308,7 +308,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a URL to an event (admin)
-         * @description Returns the subscription with its signing `secret`. Registering the same event_name and target_url again returns the existing subscription (200, with its secret) instead of creating a twin.
+         * @description Returns the subscription with its signing `secret`. Registering the same event_name and target_url again returns the existing subscription (200, with its secret) instead of creating a twin, after applying what the request states (description, headers, enabled; omitted fields stay as they are). enabled true or omitted re-enables a disabled subscription: n8n and Activepieces re-register when a workflow is activated again.
          */
         post: operations["SubscriptionsController_create"];
         delete?: never;
@@ -379,7 +379,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a webhook.test event now and return the attempt (status code, duration, response excerpt) */
+        /**
+         * Send a test delivery now and return the attempt (status code, duration, response excerpt)
+         * @description Sends webhook.test, or with {"event_name": "deal.stage_changed"} (any catalog name) that event's catalog example, marked `"test": true` in the envelope and signed like any delivery, so a workflow can map its fields before real data exists. The body is optional.
+         */
         post: operations["SubscriptionsController_test"];
         delete?: never;
         options?: never;
@@ -517,7 +520,7 @@ export interface paths {
         put?: never;
         /**
          * Send an event into the CRM (from n8n, Activepieces, …)
-         * @description Authenticated by X-Tenant-ID + X-API-Key. The body is any JSON object; it is stored at once (202) and processed in the background: lead.captured and contact.upsert upsert a contact by email, payment.received creates or marks paid an invoice; other names are stored and ignored. An Idempotency-Key seen in the last 24 h returns the first event (200) and stores nothing.
+         * @description Authenticated by X-Tenant-ID + X-API-Key. The body is any JSON object; it is stored at once (202) and processed in the background: lead.captured and contact.upsert upsert a contact by email, payment.received creates or marks paid an invoice. The payloads of these names are checked before anything is stored (400 with `details` naming each field). Other names are stored and ignored; their 202 carries a `warning` (naming the nearest handled name when it looks like a typo). An Idempotency-Key seen in the last 24 h returns the first event (200) and stores nothing.
          */
         post: operations["InboundController_receive"];
         delete?: never;
@@ -612,6 +615,55 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        HealthResponseDto: {
+            /**
+             * @example ok
+             * @enum {string}
+             */
+            status: "ok";
+            /**
+             * @description Each check that passed
+             * @example {
+             *       "database": {
+             *         "status": "up"
+             *       }
+             *     }
+             */
+            info: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description Stable, machine-readable: branch on this, not on the message (see docs/errors.md)
+         * @enum {string}
+         */
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_PATH_PARAMETER" | "INVALID_CURSOR" | "TARGET_NOT_ALLOWED" | "AUTHENTICATION_REQUIRED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INBOUND_UNAUTHORIZED" | "FORBIDDEN_ROLE" | "ROUTE_NOT_FOUND" | "CONTACT_NOT_FOUND" | "DEAL_NOT_FOUND" | "INVOICE_NOT_FOUND" | "USER_NOT_FOUND" | "TENANT_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "INBOUND_EVENT_NOT_FOUND" | "CONTACT_EMAIL_TAKEN" | "USER_EMAIL_TAKEN" | "INVOICE_NUMBER_TAKEN" | "INVOICE_EXTERNAL_ID_TAKEN" | "SUBSCRIPTION_TARGET_TAKEN" | "INVOICE_VOID" | "INBOUND_EVENT_NOT_RETRYABLE" | "WRITE_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "LOGIN_LOCKED" | "INBOUND_RATE_LIMITED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DATABASE_UNAVAILABLE";
+        ErrorDetailDto: {
+            /**
+             * @description The request field at fault (dotted path for nested fields)
+             * @example email
+             */
+            field: string;
+            /** @example email must be an email address such as john@example.com */
+            message: string;
+        };
+        ErrorResponseDto: {
+            /** @description The HTTP status, repeated */
+            statusCode: number;
+            /** @description The HTTP status's name */
+            error: string;
+            /** @description Stable, machine-readable: branch on this, not on the message (see docs/errors.md) */
+            code: components["schemas"]["ErrorCode"];
+            /** @description What is wrong and what to do, for a person */
+            message: string;
+            /** @description One entry per field at fault (400s) */
+            details?: components["schemas"]["ErrorDetailDto"][];
+            /**
+             * Format: uuid
+             * @description The record already holding a unique value (409s)
+             */
+            existing_id?: string;
+        };
         RegisterDto: {
             /** @example ada@example.com */
             email: string;
@@ -657,24 +709,6 @@ export interface components {
             expires_at: string;
             user: components["schemas"]["UserResponseDto"];
             tenant: components["schemas"]["TenantSummaryDto"];
-        };
-        ErrorDetailDto: {
-            /**
-             * @description The request field at fault (dotted path for nested fields)
-             * @example email
-             */
-            field: string;
-            /** @example email must be an email */
-            message: string;
-        };
-        ErrorResponseDto: {
-            /** @example 400 */
-            statusCode: number;
-            /** @example Bad Request */
-            error: string;
-            /** @example email must be an email */
-            message: string;
-            details?: components["schemas"]["ErrorDetailDto"][];
         };
         LoginDto: {
             /** @example ada@example.com */
@@ -758,6 +792,8 @@ export interface components {
             created_at: string;
         };
         ApiTokenListDto: {
+            /** @description Pass as ?cursor= for the next page; null on the last page */
+            next_cursor: string | null;
             data: components["schemas"]["ApiTokenResponseDto"][];
         };
         CreateUserDto: {
@@ -925,10 +961,11 @@ export interface components {
         };
         CreateSubscriptionDto: {
             /**
-             * @description A catalog event name, a pattern such as contact.* or *. One of: contact.created, contact.updated, contact.deleted, user.created, deal.created, deal.updated, deal.deleted, deal.stage_changed, invoice.created, invoice.paid, webhook.subscription.disabled, contact.*, user.*, deal.*, invoice.*, webhook.*, *
+             * @description A catalog event name, or a pattern: contact.* (every contact event) or * (every event)
              * @example contact.created
+             * @enum {string}
              */
-            event_name: string;
+            event_name: "contact.created" | "contact.updated" | "contact.deleted" | "user.created" | "deal.created" | "deal.updated" | "deal.deleted" | "deal.stage_changed" | "invoice.created" | "invoice.paid" | "webhook.subscription.disabled" | "contact.*" | "user.*" | "deal.*" | "invoice.*" | "webhook.*" | "*";
             /**
              * @description An http(s) URL that answers POST
              * @example https://your-n8n-instance.com/webhook/contact-created
@@ -1018,10 +1055,11 @@ export interface components {
         };
         UpdateSubscriptionDto: {
             /**
-             * @description A catalog event name, a pattern such as contact.* or *. One of: contact.created, contact.updated, contact.deleted, user.created, deal.created, deal.updated, deal.deleted, deal.stage_changed, invoice.created, invoice.paid, webhook.subscription.disabled, contact.*, user.*, deal.*, invoice.*, webhook.*, *
+             * @description A catalog event name, or a pattern: contact.* (every contact event) or * (every event)
              * @example contact.created
+             * @enum {string}
              */
-            event_name?: string;
+            event_name?: "contact.created" | "contact.updated" | "contact.deleted" | "user.created" | "deal.created" | "deal.updated" | "deal.deleted" | "deal.stage_changed" | "invoice.created" | "invoice.paid" | "webhook.subscription.disabled" | "contact.*" | "user.*" | "deal.*" | "invoice.*" | "webhook.*" | "*";
             /**
              * @description An http(s) URL that answers POST
              * @example https://your-n8n-instance.com/webhook/contact-created
@@ -1051,6 +1089,14 @@ export interface components {
              * @description Until when the previous secret still signs
              */
             previous_secret_expires_at: string | null;
+        };
+        TestSubscriptionDto: {
+            /**
+             * @description Send this event's catalog example (with test: true in the envelope) instead of webhook.test, to map its fields in a workflow
+             * @default webhook.test
+             * @enum {string}
+             */
+            event_name: "contact.created" | "contact.updated" | "contact.deleted" | "user.created" | "deal.created" | "deal.updated" | "deal.deleted" | "deal.stage_changed" | "invoice.created" | "invoice.paid" | "webhook.test" | "webhook.subscription.disabled";
         };
         TestDeliveryResultDto: {
             /** Format: uuid */
@@ -1203,6 +1249,11 @@ export interface components {
             status: "received" | "processing" | "processed" | "failed" | "ignored";
             /** Format: date-time */
             received_at: string;
+            /**
+             * @description Only when the event name has no handler: the event is stored and will be ignored
+             * @example no handler for "lead.capture"; did you mean "lead.captured"? It is stored and will be ignored
+             */
+            warning?: string;
             /** @example 1 */
             attempts: number;
             /** @description Why processing failed (names the field at fault for a bad payload) */
@@ -1252,6 +1303,11 @@ export interface components {
             status: "received" | "processing" | "processed" | "failed" | "ignored";
             /** Format: date-time */
             received_at: string;
+            /**
+             * @description Only when the event name has no handler: the event is stored and will be ignored
+             * @example no handler for "lead.capture"; did you mean "lead.captured"? It is stored and will be ignored
+             */
+            warning?: string;
         };
         CreateDealDto: {
             /** @example Acme annual plan */
@@ -1459,13 +1515,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text format */
+            /** @description Prometheus text exposition format (not JSON) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/plain; version=0.0.4": string;
                 };
             };
         };
@@ -1479,141 +1535,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The Health Check is successful */
+            /** @description Up */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @example ok
-                         * @enum {string}
-                         */
-                        status?: "ok" | "degraded";
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /** @example {} */
-                        error?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-            /** @description The Health Check is not successful */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /**
-                         * @example error
-                         * @enum {string}
-                         */
-                        status?: "error" | "shutting_down";
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005
-                         *       }
-                         *     }
-                         */
-                        error?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       },
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["HealthResponseDto"];
                 };
             };
         };
@@ -1627,149 +1555,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /**
-             * @description Ready
-             *
-             *     The Health Check is successful
-             */
+            /** @description Ready */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @example ok
-                         * @enum {string}
-                         */
-                        status?: "ok" | "degraded";
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /** @example {} */
-                        error?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["HealthResponseDto"];
                 };
             };
-            /**
-             * @description The database does not answer
-             *
-             *     The Health Check is not successful
-             */
+            /** @description `DATABASE_UNAVAILABLE`: The database cannot be reached; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @example error
-                         * @enum {string}
-                         */
-                        status?: "error" | "shutting_down";
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       }
-                         *     }
-                         */
-                        info?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005
-                         *       }
-                         *     }
-                         */
-                        error?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } | null;
-                        /**
-                         * @example {
-                         *       "database": {
-                         *         "status": "up",
-                         *         "responseTime": 12
-                         *       },
-                         *       "redis": {
-                         *         "status": "down",
-                         *         "message": "Could not connect",
-                         *         "responseTime": 3005
-                         *       }
-                         *     }
-                         */
-                        details?: {
-                            [key: string]: {
-                                /** @enum {string} */
-                                status: "up" | "degraded" | "down";
-                                /** @description Time the health indicator took to respond, in ms */
-                                responseTime?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        };
-                    };
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -1795,7 +1596,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegisterResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1804,7 +1605,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description `USER_EMAIL_TAKEN`: A user with this email exists; `existing_id` is that user */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1836,7 +1637,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1845,7 +1646,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `INVALID_CREDENTIALS`: Email or password is wrong */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1854,7 +1655,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Too many requests; retry after the Retry-After header */
+            /** @description `LOGIN_LOCKED`: Too many failed logins for this email from this address; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1881,7 +1682,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1909,7 +1710,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1922,7 +1723,11 @@ export interface operations {
     };
     AuthController_listTokens: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description The next_cursor of the previous page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1937,7 +1742,16 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenListDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1969,7 +1783,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiTokenResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1978,7 +1792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2007,7 +1821,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2016,7 +1830,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2025,7 +1839,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `API_TOKEN_NOT_FOUND`: No such API token of the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2057,7 +1871,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPageDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2066,7 +1880,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2098,7 +1912,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2107,7 +1921,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2116,7 +1930,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2125,7 +1939,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description `USER_EMAIL_TAKEN`: A user with this email exists; `existing_id` is that user */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2155,7 +1969,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2164,7 +1978,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2173,7 +1987,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `USER_NOT_FOUND`: No such user in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2201,7 +2015,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2233,7 +2047,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookApiKeyResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2242,7 +2056,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2251,7 +2065,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2287,7 +2101,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContactPageDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2296,7 +2110,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2328,7 +2142,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContactResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2337,7 +2151,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2346,7 +2160,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description `CONTACT_EMAIL_TAKEN`: Another contact has this email (any case); `existing_id` is that contact */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2376,7 +2190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContactResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2385,7 +2199,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2394,7 +2208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `CONTACT_NOT_FOUND`: No such contact in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2423,7 +2237,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2432,7 +2246,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2441,7 +2255,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `CONTACT_NOT_FOUND`: No such contact in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2475,7 +2289,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContactResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2484,7 +2298,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2493,7 +2307,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `CONTACT_NOT_FOUND`: No such contact in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2502,7 +2316,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description `CONTACT_EMAIL_TAKEN`: Another contact has this email (any case); `existing_id` is that contact */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2530,7 +2344,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventTypeListDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2565,7 +2379,7 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionPageDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2574,7 +2388,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2598,7 +2412,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Already existed; returned as it is */
+            /** @description Already existed (same event_name and target_url); updated with the request's fields */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2616,7 +2430,7 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionWithSecretDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON; `TARGET_NOT_ALLOWED`: The webhook target URL points at a private address or cannot be resolved */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2625,7 +2439,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2634,7 +2448,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2664,7 +2478,7 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2673,7 +2487,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2682,7 +2496,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `SUBSCRIPTION_NOT_FOUND`: No such webhook subscription in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2711,7 +2525,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2720,7 +2534,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2729,7 +2543,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2738,7 +2552,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `SUBSCRIPTION_NOT_FOUND`: No such webhook subscription in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2772,7 +2586,7 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2781,7 +2595,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2790,7 +2604,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2799,8 +2613,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `SUBSCRIPTION_NOT_FOUND`: No such webhook subscription in the caller's tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `SUBSCRIPTION_TARGET_TAKEN`: Another subscription has this event_name and target_url; `existing_id` is that subscription */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2829,7 +2652,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecretResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2838,7 +2661,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2847,7 +2670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2856,7 +2679,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `SUBSCRIPTION_NOT_FOUND`: No such webhook subscription in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2886,7 +2709,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecretResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2895,7 +2718,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2904,7 +2727,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2913,7 +2736,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `SUBSCRIPTION_NOT_FOUND`: No such webhook subscription in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2933,7 +2756,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSubscriptionDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -2943,7 +2770,7 @@ export interface operations {
                     "application/json": components["schemas"]["TestDeliveryResultDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2952,7 +2779,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2961,7 +2788,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2970,7 +2797,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `SUBSCRIPTION_NOT_FOUND`: No such webhook subscription in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3004,7 +2831,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoverResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3013,7 +2840,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3022,7 +2849,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3031,7 +2858,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `SUBSCRIPTION_NOT_FOUND`: No such webhook subscription in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3066,7 +2893,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryPageDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3075,7 +2902,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3105,7 +2932,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryDetailDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3114,7 +2941,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3123,7 +2950,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `DELIVERY_NOT_FOUND`: No such webhook delivery in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3153,7 +2980,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3162,7 +2989,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3171,7 +2998,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3180,7 +3007,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `DELIVERY_NOT_FOUND`: No such webhook delivery in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3214,7 +3041,7 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationEventPageDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3223,7 +3050,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3253,7 +3080,7 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationEventDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3262,7 +3089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3271,7 +3098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `INBOUND_EVENT_NOT_FOUND`: No such inbound event in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3301,7 +3128,7 @@ export interface operations {
                     "application/json": components["schemas"]["IntegrationEventDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3310,7 +3137,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3319,7 +3146,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The caller lacks the role this route needs */
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3328,7 +3155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `INBOUND_EVENT_NOT_FOUND`: No such inbound event in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3337,7 +3164,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description `INBOUND_EVENT_NOT_RETRYABLE`: The inbound event was processed already; only failed or ignored ones can be retried */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3386,7 +3213,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReceivedEventDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3395,7 +3222,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `INBOUND_UNAUTHORIZED`: X-Tenant-ID or X-API-Key is missing or wrong */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3404,7 +3231,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Body larger than allowed */
+            /** @description `PAYLOAD_TOO_LARGE`: The body is larger than the limit the message names */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3413,7 +3240,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Content-Type is not application/json */
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: The body is not sent as application/json */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3422,7 +3249,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Too many requests; retry after the Retry-After header */
+            /** @description `INBOUND_RATE_LIMITED`: The tenant's inbound rate limit is exceeded; retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3458,7 +3285,7 @@ export interface operations {
                     "application/json": components["schemas"]["DealPageDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3467,7 +3294,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3499,7 +3326,7 @@ export interface operations {
                     "application/json": components["schemas"]["DealResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3508,7 +3335,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3538,7 +3365,7 @@ export interface operations {
                     "application/json": components["schemas"]["DealResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3547,7 +3374,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3556,7 +3383,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `DEAL_NOT_FOUND`: No such deal in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3585,7 +3412,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3594,7 +3421,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3603,7 +3430,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `DEAL_NOT_FOUND`: No such deal in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3637,7 +3464,7 @@ export interface operations {
                     "application/json": components["schemas"]["DealResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3646,7 +3473,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3655,7 +3482,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `DEAL_NOT_FOUND`: No such deal in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3693,7 +3520,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvoicePageDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3702,7 +3529,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3734,7 +3561,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvoiceResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3743,7 +3570,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3752,7 +3579,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description `INVOICE_NUMBER_TAKEN`: Another invoice has this number; `existing_id` is that invoice; `INVOICE_EXTERNAL_ID_TAKEN`: Another invoice has this external_id; `existing_id` is that invoice */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3782,7 +3609,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvoiceResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3791,7 +3618,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3800,7 +3627,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `INVOICE_NOT_FOUND`: No such invoice in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3834,7 +3661,7 @@ export interface operations {
                     "application/json": components["schemas"]["InvoiceResponseDto"];
                 };
             };
-            /** @description Invalid input; `details` names each field at fault */
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3843,7 +3670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3852,7 +3679,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No such record in the caller's tenant */
+            /** @description `INVOICE_NOT_FOUND`: No such invoice in the caller's tenant */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3861,7 +3688,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflicts with an existing record */
+            /** @description `INVOICE_NUMBER_TAKEN`: Another invoice has this number; `existing_id` is that invoice; `INVOICE_EXTERNAL_ID_TAKEN`: Another invoice has this external_id; `existing_id` is that invoice; `INVOICE_VOID`: The invoice is void and cannot change status */
             409: {
                 headers: {
                     [name: string]: unknown;

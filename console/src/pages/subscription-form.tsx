@@ -28,7 +28,7 @@ export function SubscriptionForm({ existing, onSaved, onCancel }: { existing?: S
   const [headersText, setHeadersText] = useState(maskedHeaders);
 
   const save = useAction(async () => {
-    const body: Schemas['CreateSubscriptionDto'] = { event_name: eventName, target_url: targetUrl, enabled };
+    const body: Schemas['CreateSubscriptionDto'] = { event_name: eventName as Schemas['CreateSubscriptionDto']['event_name'], target_url: targetUrl, enabled };
     if (description.trim() || existing?.description) body.description = description.trim();
     // Unchanged masked values cannot be sent back; only send headers when the text was edited.
     if (headersText !== maskedHeaders) body.headers = parseHeaders(headersText);

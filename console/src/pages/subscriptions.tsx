@@ -6,6 +6,7 @@ import { RecoverFailed } from './recover-failed';
 import { SubscriptionForm } from './subscription-form';
 
 type Subscription = Schemas['SubscriptionResponseDto'];
+type TestEventName = NonNullable<Schemas['TestSubscriptionDto']['event_name']>;
 
 export function SubscriptionsPage({ id }: { id?: string }) {
   if (id === 'new') return <NewSubscription />;
@@ -125,9 +126,11 @@ function SubscriptionDetail({ id }: { id: string }) {
     if (!confirm('Rotate the signing secret? The old secret keeps signing beside the new one for 24 hours.')) return;
     setSecret(await call(api.POST('/api/webhooks/subscriptions/{id}/rotate-secret', { params: { path: { id } } })));
   });
+  const catalog = useLoad(() => call(api.GET('/api/webhooks/event-types')), []);
+  const [testEvent, setTestEvent] = useState<TestEventName>('webhook.test');
   const test = useAction(async () => {
     setTestResult(null);
-    setTestResult(await call(api.POST('/api/webhooks/subscriptions/{id}/test', { params: { path: { id } } })));
+    setTestResult(await call(api.POST('/api/webhooks/subscriptions/{id}/test', { params: { path: { id } }, body: { event_name: testEvent } })));
   });
   const remove = useAction(async () => {
     if (!confirm('Delete this subscription and its delivery log?')) return;
@@ -205,6 +208,17 @@ function SubscriptionDetail({ id }: { id: string }) {
             <button type="button" class="secondary" disabled={rotate.busy} onClick={() => void rotate.run()}>
               Rotate secret
             </button>
+            <Field label="Test event type" hint="webhook.test, or any event's catalog example marked as a test">
+              {(fieldId) => (
+                <select id={fieldId} value={testEvent} onChange={(e) => setTestEvent(e.currentTarget.value as TestEventName)}>
+                  {(catalog.data?.data.map((type) => type.name) ?? ['webhook.test']).map((name) => (
+                    <option key={name} value={name}>
+                      {name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
             <button type="button" disabled={test.busy} onClick={() => void test.run()}>
               {test.busy ? 'Sending…' : 'Send test event'}
             </button>
