@@ -208,6 +208,11 @@ function SubscriptionDetail({ id }: { id: string }) {
             <button type="button" class="secondary" disabled={rotate.busy} onClick={() => void rotate.run()}>
               Rotate secret
             </button>
+            <button type="button" class="danger" disabled={remove.busy} onClick={() => void remove.run()}>
+              Delete
+            </button>
+          </div>
+          <div class="inline-form test-form">
             <Field label="Test event type" hint="webhook.test, or any event's catalog example marked as a test">
               {(fieldId) => (
                 <select id={fieldId} value={testEvent} onChange={(e) => setTestEvent(e.currentTarget.value as TestEventName)}>
@@ -221,9 +226,6 @@ function SubscriptionDetail({ id }: { id: string }) {
             </Field>
             <button type="button" disabled={test.busy} onClick={() => void test.run()}>
               {test.busy ? 'Sending…' : 'Send test event'}
-            </button>
-            <button type="button" class="danger" disabled={remove.busy} onClick={() => void remove.run()}>
-              Delete
             </button>
           </div>
           <ErrorMessage error={actionError} />
