@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DealsModule } from './deals/deals.module.js';
 import { EventsModule } from './events/events.module.js';
+import { EventFeedModule } from './events/feed/event-feed.module.js';
 import { HealthModule } from './health/health.module.js';
 import { InvoicesModule } from './invoices/invoices.module.js';
 import { loggerOptions } from './logging.js';
@@ -38,6 +39,7 @@ export class AppModule {
         WebhooksModule,
         DealsModule,
         InvoicesModule,
+        EventFeedModule,
       ],
     };
   }

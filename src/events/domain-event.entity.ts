@@ -18,4 +18,11 @@ export class DomainEventRecord {
 
   @Column({ type: 'timestamptz' })
   occurredAt: Date;
+
+  /**
+   * Insertion order, the feed's tie-break within one transaction. The feed's main key, `txid` (xid8: the
+   * writing transaction's id, filled by the column default), is read only through SQL: TypeORM has no xid8 type.
+   */
+  @Column({ type: 'bigint', insert: false, update: false, select: false })
+  seq: string;
 }

@@ -6,6 +6,7 @@ import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { PgListener } from '../../database/pg-listener.js';
 import { WakeableLoop } from '../../database/wakeable-loop.js';
+import { serializeBody } from '../../events/event-envelope.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { WebhookSecrets } from '../webhook-secrets.js';
 import { DeliveryOutcomes, type ClaimedDelivery } from './delivery-outcomes.js';
@@ -18,12 +19,6 @@ const CLAIM_BATCH = 100;
 const POLL_JOB = 'webhook-delivery-poll';
 const SHUTDOWN_GRACE_MS = 10_000;
 const LEASE_MARGIN_SECONDS = 15;
-
-/** The request body: compact JSON with the envelope first, exactly the bytes that are signed. */
-export function serializeBody(payload: Record<string, unknown>): string {
-  const { event_id, event_name, occurred_at, tenant_id, ...fields } = payload;
-  return JSON.stringify({ event_id, event_name, occurred_at, tenant_id, ...fields });
-}
 
 /**
  * Delivers pending webhook deliveries. Woken by NOTIFY right after a commit that created some, and by a

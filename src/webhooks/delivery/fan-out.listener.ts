@@ -8,7 +8,7 @@ export const DELIVERIES_CHANNEL = 'junction_webhook_deliveries';
 
 /**
  * The transactional fan-out: in the transaction that published the event, one delivery row per enabled
- * subscription whose event_name matches it, in a single INSERT … SELECT. A NOTIFY in the same transaction
+ * subscription whose event_name matches it and whose filter (if any) the body contains, in a single INSERT … SELECT. A NOTIFY in the same transaction
  * wakes the delivery workers of every instance once the transaction commits.
  */
 @Injectable()
@@ -22,10 +22,10 @@ export class FanOutListener {
       `WITH created AS (
          INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name)
          SELECT s.tenant_id, s.id, $2, $3 FROM webhook_subscriptions s
-          WHERE s.tenant_id = $1 AND s.enabled AND s.event_name = ANY($4::text[])
+          WHERE s.tenant_id = $1 AND s.enabled AND s.event_name = ANY($4::text[]) AND (s.filter IS NULL OR $6::jsonb @> s.filter)
          RETURNING 1)
        SELECT pg_notify($5, '') FROM (SELECT count(*) AS n FROM created) c WHERE c.n > 0`,
-      [event.tenantId, event.id, event.name, keys, DELIVERIES_CHANNEL],
+      [event.tenantId, event.id, event.name, keys, DELIVERIES_CHANNEL, JSON.stringify(event.payload)],
     );
   }
 }

@@ -13,3 +13,8 @@ export function subscriptionKeysFor(eventName: string): string[] {
   if (!isEventName(eventName) || DIRECT_ONLY.has(eventName)) return [];
   return [eventName, `${eventName.split('.')[0]}.*`, '*'];
 }
+
+/** The catalog names a subscribable event_name (name or pattern) receives: the inverse of subscriptionKeysFor. */
+export function eventNamesMatching(pattern: string): EventName[] {
+  return EVENT_NAMES.filter((name) => subscriptionKeysFor(name).includes(pattern));
+}

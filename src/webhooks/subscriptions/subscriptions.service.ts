@@ -36,6 +36,11 @@ function maskHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.keys(headers).map((name) => [name, '••••••']));
 }
 
+/** What is stored for a requested filter: an empty object filters nothing, so it is stored as none. */
+function storedFilter(filter: Record<string, unknown> | null | undefined): Record<string, any> | null {
+  return filter && Object.keys(filter).length > 0 ? filter : null;
+}
+
 @Injectable()
 export class SubscriptionsService {
   constructor(
@@ -54,6 +59,7 @@ export class SubscriptionsService {
       enabled: subscription.enabled,
       description: subscription.description,
       headers: maskHeaders(this.secrets.headersOf(subscription)),
+      filter: subscription.filter,
       disabled_reason: subscription.disabledReason,
       disabled_at: subscription.disabledAt?.toISOString() ?? null,
       created_at: subscription.createdAt.toISOString(),
@@ -68,7 +74,7 @@ export class SubscriptionsService {
   /**
    * Creates a subscription, or — for the tenant's existing one with the same event_name and target_url
    * (automation platforms re-register on every activation) — applies what the request states (description,
-   * headers, enabled; omitted fields stay, and enabled true or omitted re-enables it) and returns it; `created`
+   * headers, enabled, filter; omitted fields stay, and enabled true or omitted re-enables it) and returns it; `created`
    * says which.
    */
   async create(auth: AuthContext, dto: CreateSubscriptionDto): Promise<{ created: boolean; subscription: SubscriptionWithSecretDto }> {
@@ -83,6 +89,7 @@ export class SubscriptionsService {
       enabled: dto.enabled ?? true,
       description: dto.description ?? null,
       headersEncrypted: this.secrets.sealHeaders(dto.headers),
+      filter: storedFilter(dto.filter),
       secretEncrypted: this.secrets.seal(generateWebhookSecret()),
     });
     try {
@@ -133,7 +140,7 @@ export class SubscriptionsService {
     }
   }
 
-  /** The validated description, headers and enabled of a request, as column values (undefined: not given). */
+  /** The validated description, headers, enabled and filter of a request, as column values (undefined: not given). */
   private changesOf(dto: UpdateSubscriptionDto): SubscriptionChanges {
     const changes: SubscriptionChanges = {};
     if (dto.description !== undefined) changes.description = dto.description;
@@ -142,6 +149,7 @@ export class SubscriptionsService {
       changes.headersEncrypted = this.secrets.sealHeaders(dto.headers);
     }
     if (dto.enabled !== undefined) changes.enabled = dto.enabled;
+    if (dto.filter !== undefined) changes.filter = storedFilter(dto.filter);
     return changes;
   }
 

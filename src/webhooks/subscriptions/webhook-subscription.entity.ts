@@ -47,6 +47,10 @@ export class WebhookSubscription {
   @Column({ type: 'timestamptz', nullable: true })
   previousSecretExpiresAt: Date | null;
 
+  /** Matched by containment (jsonb @>) against the delivery body at fan-out; null: every event. */
+  @Column({ type: 'jsonb', nullable: true })
+  filter: Record<string, any> | null;
+
   @Column({ type: 'text', nullable: true })
   disabledReason: string | null;
 

@@ -5,6 +5,7 @@ import { PageDto, PageQueryDto } from '../../../common/http/pagination.js';
 import { trimmed } from '../../../common/http/transforms.js';
 import { EVENT_NAMES } from '../../../events/event-catalog.js';
 import { SUBSCRIBABLE_EVENT_NAMES } from '../event-patterns.js';
+import { FILTER_MAX_BYTES, FILTER_MAX_DEPTH, IsSubscriptionFilter } from '../subscription-filter.js';
 
 const booleanQuery = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
 
@@ -43,6 +44,20 @@ export class CreateSubscriptionDto {
   @IsOptional()
   @IsObject({ message: 'headers must be an object of header names to string values' })
   headers?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { stage: 'won' },
+    description:
+      'Only events whose delivery body contains this JSON (PostgreSQL jsonb containment, @>) are delivered: {"stage": "won"}, ' +
+      `{"changes": {"stage": {}}} (stage changed), {"source": "website_form"}. At most ${FILTER_MAX_BYTES} bytes and ${FILTER_MAX_DEPTH} levels deep; ` +
+      'null or {} removes it.',
+  })
+  @IsOptional()
+  @IsSubscriptionFilter()
+  filter?: Record<string, unknown> | null;
 }
 
 export class UpdateSubscriptionDto extends PartialType(CreateSubscriptionDto) {}
@@ -74,6 +89,8 @@ export class SubscriptionResponseDto {
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Header names with masked values', example: { 'X-N8N-Auth': '••••••' } })
   headers: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'Containment filter on the delivery body (null: every event)', example: { stage: 'won' } })
+  filter: Record<string, unknown> | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why the subscription was disabled automatically' }) disabled_reason: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) disabled_at: string | null;
   @ApiProperty({ format: 'date-time' }) created_at: string;
