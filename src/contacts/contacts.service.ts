@@ -63,7 +63,7 @@ function escapeLike(value: string): string {
 }
 
 /** The request's fields as entity properties; undefined means "not given". */
-function toEntityFields(dto: CreateContactDto | UpdateContactDto): Partial<Contact> {
+export function toEntityFields(dto: CreateContactDto | UpdateContactDto): Partial<Contact> {
   const fields: Partial<Contact> = {
     firstName: dto.first_name,
     lastName: dto.last_name,
@@ -140,11 +140,16 @@ export class ContactsService {
    * fields that really changed; a change that changes nothing writes and publishes nothing.
    */
   async applyChanges(manager: EntityManager, tenantId: string, id: string, fields: Partial<Contact>): Promise<Contact> {
+    return (await this.applyChangesReporting(manager, tenantId, id, fields)).contact;
+  }
+
+  /** applyChanges, also saying whether anything changed (updated_at cannot tell inside one transaction: now() is fixed). */
+  async applyChangesReporting(manager: EntityManager, tenantId: string, id: string, fields: Partial<Contact>): Promise<{ contact: Contact; changed: boolean }> {
     const repository = manager.getRepository(Contact);
     const before = await this.findOrFail(manager, tenantId, id, true);
     const candidate = repository.merge(repository.create({ ...before }), fields);
     const changes = diffFields(contactEventFields(before), contactEventFields(candidate), EVENT_FIELDS);
-    if (Object.keys(changes).length === 0) return before;
+    if (Object.keys(changes).length === 0) return { contact: before, changed: false };
     assertIdentifiable(candidate);
     if (changes.email && candidate.email && candidate.email.toLowerCase() !== before.email?.toLowerCase()) {
       await this.assertEmailFree(manager, tenantId, candidate.email);
@@ -154,7 +159,7 @@ export class ContactsService {
     );
     const after = await repository.findOneByOrFail({ id });
     await this.events.publish(manager, tenantId, 'contact.updated', { ...contactEventFields(after), changes });
-    return after;
+    return { contact: after, changed: true };
   }
 
   async remove(auth: AuthContext, id: string): Promise<void> {
@@ -191,6 +196,17 @@ export class ContactsService {
       .where('c.tenantId = :tenantId AND lower(c.email) = lower(:email)', { tenantId, email });
     if (lock) query.setLock('pessimistic_write');
     return query.getOne();
+  }
+
+  /** The tenant's contacts with any of these emails (any case), locked in id order (so concurrent callers cannot deadlock on them). */
+  findByEmails(manager: EntityManager, tenantId: string, emails: string[]): Promise<Contact[]> {
+    return manager
+      .getRepository(Contact)
+      .createQueryBuilder('c')
+      .where('c.tenantId = :tenantId AND lower(c.email) = ANY(:emails)', { tenantId, emails: emails.map((email) => email.toLowerCase()) })
+      .orderBy('c.id')
+      .setLock('pessimistic_write')
+      .getMany();
   }
 
   /**

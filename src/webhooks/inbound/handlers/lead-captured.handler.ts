@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Contact } from '../../../contacts/contact.entity.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
-import { upsertContactByEmail } from './contact-upsert.js';
+import { upsertContactByEmail } from '../../../contacts/contact-upsert.js';
 import { definedFields, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
 
 const CONTACT_FIELDS = ['email', 'name', 'first_name', 'last_name', 'phone', 'company', 'source'];

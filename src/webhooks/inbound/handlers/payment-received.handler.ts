@@ -3,7 +3,7 @@ import { AppError } from '../../../common/errors/app-error.js';
 import { canonicalAmount, CURRENCY, isPositiveAmount } from '../../../common/http/money.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
 import { InvoicesService } from '../../../invoices/invoices.service.js';
-import { upsertContactByEmail } from './contact-upsert.js';
+import { upsertContactByEmail } from '../../../contacts/contact-upsert.js';
 import { InvalidPayloadError, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
 
 interface Payment {
