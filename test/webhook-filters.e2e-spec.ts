@@ -60,11 +60,17 @@ describe('subscription filters', () => {
 
   it('matches nested containment: {"changes": {"stage": {}}} is "stage changed"', async () => {
     const subscription = await subscribe('deal.updated', newPath('stage-changed'), { filter: { changes: { stage: {} } } });
+    const intoWon = await subscribe('deal.updated', newPath('into-won'), { filter: { changes: { stage: { to: 'won' } } } });
     const deal = await createDeal();
     await patchDeal(deal.id, { title: 'Renamed' });
     await patchDeal(deal.id, { stage: 'qualified' });
     await patchDeal(deal.id, { value: '200.00' });
     expect(await deliveriesOf(subscription.id)).toEqual(['deal.updated']);
+    expect(await deliveriesOf(intoWon.id)).toEqual([]);
+    await patchDeal(deal.id, { stage: 'won' });
+    await patchDeal(deal.id, { title: 'Won and renamed' });
+    expect(await deliveriesOf(subscription.id)).toEqual(['deal.updated', 'deal.updated']);
+    expect(await deliveriesOf(intoWon.id)).toEqual(['deal.updated']);
   });
 
   it('filters contacts by source through a pattern subscription', async () => {

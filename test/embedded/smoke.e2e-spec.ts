@@ -189,6 +189,23 @@ describe('the built app on its embedded PostgreSQL', () => {
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ email: account.email, role: 'admin', tenant: { name: 'Smoke Co' } });
 
+    // Issue 15 on the embedded server: a filtered subscription (the fan-out's jsonb @>), a batch, the feed.
+    const token = register.body.token as string;
+    const subscription = await api(app, 'POST', '/api/webhooks/subscriptions', { event_name: 'contact.created', target_url: 'http://127.0.0.1:9/hook', filter: { source: 'smoke' } }, token);
+    expect(subscription.status, JSON.stringify(subscription.body)).toBe(201);
+    expect(subscription.body.filter).toEqual({ source: 'smoke' });
+    const batch = await api(app, 'POST', '/api/contacts/batch', { contacts: [{ email: 'smoke-batch@example.com' }, { email: 'not-an-email' }] }, token);
+    expect(batch.status, JSON.stringify(batch.body)).toBe(200);
+    expect(batch.body.summary).toEqual({ created: 1, updated: 0, unchanged: 0, error: 1 });
+    let feed: string[] = [];
+    for (let i = 0; i < 50 && feed.length < 2; i++) {
+      const page = await api(app, 'GET', '/api/events', undefined, token);
+      expect(page.status).toBe(200);
+      feed = page.body.data.map((event: { event_name: string }) => event.event_name);
+      if (feed.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(feed).toEqual(['user.created', 'contact.created']);
+
     const exit = await stopApp(app);
     expect(exit, app.output()).toEqual({ code: 0, signal: null });
     expect(existsSync(pidFile()), 'pg/postmaster.pid is left behind').toBe(false);
