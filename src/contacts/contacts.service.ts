@@ -154,9 +154,10 @@ export class ContactsService {
     if (changes.email && candidate.email && candidate.email.toLowerCase() !== before.email?.toLowerCase()) {
       await this.assertEmailFree(manager, tenantId, candidate.email);
     }
-    await this.writeOrConflict(manager, tenantId, candidate.email, (savepoint) =>
-      savepoint.getRepository(Contact).update({ id, tenantId }, fields as QueryDeepPartialEntity<Contact>),
-    );
+    const write = (target: EntityManager) => target.getRepository(Contact).update({ id, tenantId }, fields as QueryDeepPartialEntity<Contact>);
+    // Only the email is unique: other changes need no savepoint (two statements fewer per update).
+    if (changes.email) await this.writeOrConflict(manager, tenantId, candidate.email, write);
+    else await write(manager);
     const after = await repository.findOneByOrFail({ id });
     await this.events.publish(manager, tenantId, 'contact.updated', { ...contactEventFields(after), changes });
     return { contact: after, changed: true };
