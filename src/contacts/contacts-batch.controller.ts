@@ -23,7 +23,7 @@ export class ContactsBatchController {
       'the answer is a 400 (or 409) listing the failed items.',
   })
   @ApiOkResponse({ type: ContactBatchResponseDto })
-  @ApiErrors(400, 409, 413)
+  @ApiErrors(400, 'CONTACT_EMAIL_TAKEN', 'WRITE_CONFLICT', 413)
   upsert(@Auth() auth: AuthContext, @Body() dto: ContactBatchDto, @Query() query: ContactBatchQueryDto): Promise<ContactBatchResponseDto> {
     return this.batch.upsert(auth, dto, query.atomic ?? false);
   }

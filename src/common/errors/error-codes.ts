@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   SUBSCRIPTION_NOT_FOUND: { status: 404, description: "No such webhook subscription in the caller's tenant" },
   DELIVERY_NOT_FOUND: { status: 404, description: "No such webhook delivery in the caller's tenant" },
   INBOUND_EVENT_NOT_FOUND: { status: 404, description: "No such inbound event in the caller's tenant" },
+  EVENT_NOT_FOUND: { status: 404, description: "No such domain event in the caller's tenant (or no longer kept)" },
   CONTACT_EMAIL_TAKEN: { status: 409, description: 'Another contact has this email (any case); `existing_id` is that contact' },
   USER_EMAIL_TAKEN: { status: 409, description: 'A user with this email exists; `existing_id` is that user' },
   INVOICE_NUMBER_TAKEN: { status: 409, description: 'Another invoice has this number; `existing_id` is that invoice' },

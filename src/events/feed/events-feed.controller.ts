@@ -22,7 +22,7 @@ export class EventsFeedController {
       'transaction has ended). ?after=latest starts at now. When has_more is true, poll again at once.',
   })
   @ApiOkResponse({ type: EventFeedPageDto })
-  @ApiErrors(400)
+  @ApiErrors(400, 'INVALID_CURSOR')
   list(@Auth() auth: AuthContext, @Query() query: EventFeedQueryDto): Promise<EventFeedPageDto> {
     return this.feed.list(auth, query);
   }
@@ -30,7 +30,7 @@ export class EventsFeedController {
   @Get(':id')
   @ApiOperation({ summary: 'Get one event, exactly as a webhook delivery carries it' })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
-  @ApiErrors(400, 404)
+  @ApiErrors('INVALID_PATH_PARAMETER', 'EVENT_NOT_FOUND')
   get(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<Record<string, unknown>> {
     return this.feed.get(auth, id);
   }

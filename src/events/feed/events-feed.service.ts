@@ -1,7 +1,8 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
+import { AppError } from '../../common/errors/app-error.js';
 import { DEFAULT_PAGE_SIZE } from '../../common/http/pagination.js';
 import { eventNamesMatching } from '../../webhooks/subscriptions/event-patterns.js';
 import { deliveryBody } from '../event-envelope.js';
@@ -62,7 +63,7 @@ export class EventsFeedService {
       `SELECT payload FROM domain_events WHERE id = $1 AND tenant_id = $2 AND event_name = ANY($3::text[])`,
       [id, auth.tenantId, FEED_EVENT_NAMES],
     );
-    if (!row) throw new NotFoundException(`Event ${id} not found`);
+    if (!row) throw new AppError('EVENT_NOT_FOUND', `Event ${id} not found`);
     return deliveryBody(row.payload);
   }
 }

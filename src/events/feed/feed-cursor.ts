@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { AppError } from '../../common/errors/app-error.js';
 
 /**
  * A position in the event feed: (txid, seq) of an event, where txid is the writing transaction's 64-bit id
@@ -33,7 +33,7 @@ export function decodeFeedCursor(cursor: string): FeedPosition {
   const position = match ? { txid: BigInt(match[1]), seq: BigInt(match[2]) } : null;
   if (!position || position.txid > 2n ** 64n - 1n || position.seq > MAX_BIGINT) {
     const message = 'after must be "latest" or the next_cursor of a previous page, unchanged';
-    throw new BadRequestException({ message, details: [{ field: 'after', message }] });
+    throw new AppError('INVALID_CURSOR', message, { details: [{ field: 'after', message }] });
   }
   return position;
 }
