@@ -36,7 +36,7 @@ export class ContactBatchItemResultDto {
   @ApiProperty({ enum: ['created', 'updated', 'unchanged', 'error'] }) status: ContactBatchStatus;
   @ApiPropertyOptional({ format: 'uuid', description: 'The contact (absent on error)' }) id?: string;
   @ApiPropertyOptional({ type: ContactResponseDto, description: 'The contact as stored (absent on error)' }) contact?: ContactResponseDto;
-  @ApiPropertyOptional({ example: 'VALIDATION_FAILED', description: 'On error: VALIDATION_FAILED or CONTACT_EMAIL_TAKEN' }) code?: string;
+  @ApiPropertyOptional({ example: 'VALIDATION_FAILED', description: 'On error: the error code, as in error bodies (VALIDATION_FAILED, CONTACT_EMAIL_TAKEN, WRITE_CONFLICT)' }) code?: string;
   @ApiPropertyOptional({ example: 'email is required' }) message?: string;
   @ApiPropertyOptional({ description: 'On error: each field at fault', example: [{ field: 'email', message: 'email is required' }] })
   details?: ErrorDetailDto[];
