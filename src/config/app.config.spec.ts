@@ -54,6 +54,10 @@ describe('loadConfig', () => {
       expect(config.secretsEncryptionKeyIsDevelopmentDefault).toBe(true);
     });
 
+    it('keeps deliveries, inbound events and domain events for 30 days', () => {
+      expect([config.deliveryRetentionDays, config.inboundRetentionDays, config.eventRetentionDays]).toEqual([30, 30, 30]);
+    });
+
     it('treats blank variables as unset', () => {
       expect(loadConfig({ PORT: '  ', DATABASE_URL: '' })).toMatchObject({ port: 8001, databaseUrl: undefined });
     });
@@ -63,6 +67,11 @@ describe('loadConfig', () => {
     it('accepts a postgres:// or postgresql:// DATABASE_URL', () => {
       expect(loadConfig({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/junction' }).databaseUrl).toBe('postgres://u:p@127.0.0.1:5432/junction');
       expect(loadConfig({ DATABASE_URL: 'postgresql://127.0.0.1/junction' }).databaseUrl).toBe('postgresql://127.0.0.1/junction');
+    });
+
+    it('reads retention periods in days', () => {
+      const config = loadConfig({ DELIVERY_RETENTION_DAYS: '7', INBOUND_RETENTION_DAYS: '14', EVENT_RETENTION_DAYS: '90' });
+      expect([config.deliveryRetentionDays, config.inboundRetentionDays, config.eventRetentionDays]).toEqual([7, 14, 90]);
     });
 
     it('reads a custom retry schedule', () => {
@@ -115,6 +124,9 @@ describe('loadConfig', () => {
       ['WEBHOOK_ALLOW_PRIVATE_TARGETS', { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'maybe' }],
       ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
       ['APP_ROLE', { APP_ROLE: 'scheduler' }],
+      ['DELIVERY_RETENTION_DAYS', { DELIVERY_RETENTION_DAYS: '0' }],
+      ['INBOUND_RETENTION_DAYS', { INBOUND_RETENTION_DAYS: '30d' }],
+      ['EVENT_RETENTION_DAYS', { EVENT_RETENTION_DAYS: '-1' }],
     ])('names %s for %j', (variable, env) => {
       const error = configErrorFor(env);
       expect(error.variable).toBe(variable);

@@ -42,6 +42,12 @@ export interface AppConfig {
   inboundMaxBytes: number;
   inboundRateLimit: number;
   inboundRateBurst: number;
+  /** Days a finished (succeeded or failed) webhook delivery and its attempts are kept after it finished. */
+  deliveryRetentionDays: number;
+  /** Days a finished (processed, ignored or failed) inbound event is kept after it finished. */
+  inboundRetentionDays: number;
+  /** Days a domain event is kept; longer while a delivery of it is still kept. */
+  eventRetentionDays: number;
 }
 
 /** Thrown when an environment variable has a value the app cannot run with. */
@@ -195,5 +201,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     inboundMaxBytes: integer(env, 'INBOUND_MAX_BYTES', 262144, 1024, 50 * 1024 * 1024),
     inboundRateLimit: integer(env, 'INBOUND_RATE_LIMIT', 100, 1, 1000000),
     inboundRateBurst: integer(env, 'INBOUND_RATE_BURST', 200, 1, 1000000),
+    // At least a day: Idempotency-Key repeats are recognised for 24 h from the stored event.
+    deliveryRetentionDays: integer(env, 'DELIVERY_RETENTION_DAYS', 30, 1, 3650),
+    inboundRetentionDays: integer(env, 'INBOUND_RETENTION_DAYS', 30, 1, 3650),
+    eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', 30, 1, 3650),
   };
 }

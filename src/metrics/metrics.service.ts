@@ -43,6 +43,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly retentionPruned = new Counter({
+    name: 'junction_retention_pruned_rows_total',
+    help: 'Rows deleted by the retention job, by table (webhook_deliveries counts its attempts with it)',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
   constructor(@InjectDataSource() dataSource: DataSource) {
     new Gauge({
       name: 'junction_inbound_events',
