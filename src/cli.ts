@@ -7,6 +7,7 @@ import { AppError } from './common/errors/app-error.js';
 import { ConfigError, loadConfig } from './config/app.config.js';
 import { buildDataSourceOptions } from './database/data-source.options.js';
 import { openDatabase } from './database/open-database.js';
+import { runMigrationsExclusively } from './database/run-migrations.js';
 import { TenantsService } from './tenants/tenants.service.js';
 
 const USAGE = `Usage: npm run cli -- <command>
@@ -48,7 +49,7 @@ async function main(argv: string[]): Promise<void> {
   const dataSource = new DataSource(buildDataSourceOptions({ url: database.url, poolSize: 2, migrationsRun: false }));
   try {
     await dataSource.initialize();
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    const applied = await runMigrationsExclusively(dataSource);
     if (command === 'migration:run') {
       process.stdout.write(applied.length ? `Applied ${applied.map((m) => m.name).join(', ')}\n` : 'No pending migrations\n');
       return;

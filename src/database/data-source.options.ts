@@ -21,6 +21,8 @@ export function buildDataSourceOptions(settings: DataSourceSettings): DataSource
     migrationsRun: settings.migrationsRun,
     migrationsTableName: 'migrations',
     synchronize: false,
+    // The schema is the migrations' alone; a CREATE EXTENSION at every connect races between instances starting at once.
+    installExtensions: false,
     namingStrategy: new SnakeNamingStrategy(),
     logger: new TypeOrmLogger(),
     maxQueryExecutionTime: 1000,

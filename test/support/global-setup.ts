@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import type { TestProject } from 'vitest/node';
 import { buildDataSourceOptions } from '../../src/database/data-source.options.js';
 import { startEmbeddedPostgres, type RunningDatabase } from '../../src/database/embedded-postgres.js';
+import { runMigrationsExclusively } from '../../src/database/run-migrations.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -43,7 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.query(`CREATE DATABASE ${template}`);
   const dataSource = new DataSource(buildDataSourceOptions({ url: withDatabase(adminUrl, template), poolSize: 1, migrationsRun: false }));
   await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
+  await runMigrationsExclusively(dataSource);
   await dataSource.destroy();
 
   project.provide('adminDatabaseUrl', adminUrl);
