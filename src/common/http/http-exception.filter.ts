@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { AppError, type ErrorDetail } from '../errors/app-error.js';
 import { CODE_OF_STATUS, ERROR_CODES, type ErrorCode } from '../errors/error-codes.js';
+import { asDatabaseUnavailable } from './database-unavailable.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
 
 /** What the filter makes of anything thrown: the body, and the headers that go with it. */
@@ -78,7 +79,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
-    sendError(exception, context.getRequest<FastifyRequest>(), context.getResponse<FastifyReply>(), this.logger);
+    sendError(asDatabaseUnavailable(exception), context.getRequest<FastifyRequest>(), context.getResponse<FastifyReply>(), this.logger);
   }
 }
 
