@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { AppError } from '../errors/app-error.js';
 
 /** Seconds a client is told to wait (Retry-After) when the database is unreachable; a restart takes a few. */
@@ -55,7 +56,20 @@ export class DatabaseUnavailableError extends AppError {
   }
 }
 
+const logger = new Logger('DatabaseUnavailable');
+const LOG_EVERY_MS = 5_000;
+let lastLoggedAt = 0;
+let answeredSinceLog = 0;
+
 /** `exception` as the 503 when it is a database outage, else unchanged: the error filter's one hook. */
 export function asDatabaseUnavailable(exception: unknown): unknown {
-  return !(exception instanceof DatabaseUnavailableError) && isDatabaseUnavailable(exception) ? new DatabaseUnavailableError(exception) : exception;
+  if (exception instanceof DatabaseUnavailableError || !isDatabaseUnavailable(exception)) return exception;
+  // An outage fails every request at once: one warning every few seconds says so without a stack per request.
+  answeredSinceLog += 1;
+  if (Date.now() - lastLoggedAt >= LOG_EVERY_MS) {
+    logger.warn(`Answering 503 (${answeredSinceLog} request(s) since the last warning): the database is unavailable: ${String(exception)}`);
+    lastLoggedAt = Date.now();
+    answeredSinceLog = 0;
+  }
+  return new DatabaseUnavailableError(exception);
 }

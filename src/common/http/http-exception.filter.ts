@@ -87,7 +87,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
 export function sendError(exception: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
   const { body, headers } = toErrorAnswer(exception, request);
   const requestId = request.id;
-  if (body.statusCode >= 500) {
+  // A database outage is logged once every few seconds (database-unavailable.ts), not once per request.
+  if (body.statusCode >= 500 && body.code !== 'DATABASE_UNAVAILABLE') {
     logger.error(
       { err: exception, requestId, method: request.method, url: request.url },
       `Unhandled error on ${request.method} ${request.url} (request ${requestId})`,

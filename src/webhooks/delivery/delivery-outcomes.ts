@@ -1,6 +1,9 @@
-import { forwardRef, Inject, Injectable, Logger } from '@nestjs/common';
+import { forwardRef, Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { isDatabaseUnavailable } from '../../common/http/database-unavailable.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
@@ -41,6 +44,9 @@ const FAILING_LIMIT_MS = 3 * 24 * 3600 * 1000;
 const MAX_RETRY_AFTER_SECONDS = 24 * 3600;
 const FLUSH_SIZE = 200;
 const FLUSH_DELAY_MS = 20;
+// A batch whose write failed because the database went away is written again, with backoff, for this long.
+const WRITE_RETRY_FOR_MS = 120_000;
+const WRITE_RETRY_MAX_DELAY_MS = 2_000;
 
 function isRetryable(result: AttemptResult): boolean {
   if (result.errorCode === 'E_TIMEOUT' || result.errorCode === 'E_CONNECTION' || result.errorCode === 'E_DNS') return true;
@@ -64,6 +70,8 @@ export function decide(delivery: Pick<ClaimedDelivery, 'attempts' | 'failingSinc
 }
 
 interface Pending {
+  /** Chosen here so that writing a batch again after an unanswered COMMIT adds no second attempt row. */
+  attemptId: string;
   delivery: ClaimedDelivery;
   result: AttemptResult;
   decision: Decision;
@@ -72,14 +80,18 @@ interface Pending {
 
 /**
  * Records attempt outcomes: the delivery row, the attempt log, the subscription's failure clock, a log
- * line and metrics. Writes are batched (a few statements per ~20 ms, whatever the delivery rate).
+ * line and metrics. Writes are batched (a few statements per ~20 ms, whatever the delivery rate) on a
+ * connection of their own, so a pool busy with API traffic never holds an outcome in memory for seconds
+ * (an outcome not written is a delivery sent again after a crash). A write the database cut off is
+ * retried on a new connection rather than dropped.
  */
 @Injectable()
-export class DeliveryOutcomes {
+export class DeliveryOutcomes implements OnApplicationShutdown {
   private readonly logger = new Logger('WebhookDelivery');
   private buffer: Pending[] = [];
   private scheduled: Promise<void> | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  private pool: pg.Pool | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -110,7 +122,7 @@ export class DeliveryOutcomes {
     if (result.succeeded) this.logger.log(line, `delivered ${delivery.eventName} to ${delivery.targetUrl}`);
     else this.logger.warn({ ...line, error: result.errorMessage }, `failed ${delivery.eventName} to ${delivery.targetUrl} (${outcome})`);
 
-    this.buffer.push({ delivery, result, decision, attemptedAt: new Date() });
+    this.buffer.push({ attemptId: randomUUID(), delivery, result, decision, attemptedAt: new Date() });
     if (this.buffer.length >= FLUSH_SIZE) await this.flush();
     else await (this.scheduled ??= new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS)).then(() => this.flush()));
     return decision;
@@ -121,17 +133,54 @@ export class DeliveryOutcomes {
     this.scheduled = null;
     const batch = this.buffer;
     this.buffer = [];
-    this.flushing = this.flushing
-      .then(() => (batch.length ? this.write(batch) : undefined))
-      .catch((error: unknown) => {
-        // The rows keep their lease and fall due again: at-least-once, never lost.
-        this.logger.error(`Writing ${batch.length} delivery outcomes failed: ${error instanceof Error ? error.stack : String(error)}`);
-      });
+    this.flushing = this.flushing.then(() => (batch.length ? this.writeWithRetry(batch) : undefined));
     return this.flushing;
   }
 
+  async onApplicationShutdown(): Promise<void> {
+    await this.flush();
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.end();
+  }
+
+  /**
+   * Writes the batch; when the database is unreachable (restart, failover), tries again on a fresh
+   * connection with backoff. A batch still not written after WRITE_RETRY_FOR_MS is logged and left: its rows
+   * keep their lease and fall due again (at-least-once, never lost).
+   */
+  private async writeWithRetry(batch: Pending[]): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.write(batch);
+        if (attempt > 1) this.logger.warn(`Wrote ${batch.length} delivery outcomes after ${attempt} tries (the database was unavailable)`);
+        return;
+      } catch (error) {
+        const retry = isDatabaseUnavailable(error) && Date.now() - started < WRITE_RETRY_FOR_MS;
+        if (!retry) {
+          this.logger.error(`Writing ${batch.length} delivery outcomes failed: ${error instanceof Error ? error.stack : String(error)}`);
+          return;
+        }
+        if (attempt === 1) this.logger.warn(`Writing ${batch.length} delivery outcomes failed (${String(error)}); retrying on a new connection`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, WRITE_RETRY_MAX_DELAY_MS)));
+      }
+    }
+  }
+
+  /** The outcome writer's own connection (one, reopened by the pool after the database dropped it). */
+  private outcomePool(): pg.Pool {
+    if (!this.pool) {
+      const options = this.dataSource.options as { url?: string };
+      this.pool = new pg.Pool({ connectionString: options.url, max: 1, application_name: 'junction-crm-outcomes', connectionTimeoutMillis: 10_000 });
+      // A connection dropped while idle is discarded by the pool; the next write opens another.
+      this.pool.on('error', (error) => this.logger.warn(`Outcome writer's connection lost: ${error.message}`));
+    }
+    return this.pool;
+  }
+
   private async write(batch: Pending[]): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.inTransaction(async (manager) => {
       await manager.query(
         `UPDATE webhook_deliveries d SET
             status = v.status,
@@ -150,8 +199,9 @@ export class DeliveryOutcomes {
         ],
       );
       await manager.query(
-        `INSERT INTO webhook_delivery_attempts (delivery_id, attempted_at, status_code, duration_ms, error_code, error_message, response_excerpt)
-         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[])`,
+        `INSERT INTO webhook_delivery_attempts (id, delivery_id, attempted_at, status_code, duration_ms, error_code, error_message, response_excerpt)
+         SELECT * FROM unnest($8::uuid[], $1::uuid[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[])
+         ON CONFLICT (id) DO NOTHING`,
         [
           batch.map((p) => p.delivery.id),
           batch.map((p) => p.attemptedAt),
@@ -160,6 +210,7 @@ export class DeliveryOutcomes {
           batch.map((p) => p.result.errorCode),
           batch.map((p) => p.result.errorMessage),
           batch.map((p) => p.result.responseExcerpt),
+          batch.map((p) => p.attemptId),
         ],
       );
       const succeeded = [...new Set(batch.filter((p) => p.result.succeeded).map((p) => p.delivery.subscriptionId))];
@@ -176,6 +227,29 @@ export class DeliveryOutcomes {
       if (await this.subscriptions.disable(delivery.tenantId, delivery.subscriptionId, decision.disableReason!)) {
         this.logger.warn({ subscription_id: delivery.subscriptionId, reason: decision.disableReason }, `disabled subscription ${delivery.subscriptionId}`);
       }
+    }
+  }
+
+  /** Runs `work` in one transaction on the outcome writer's connection; a broken connection is discarded. */
+  private async inTransaction(work: (manager: { query: (text: string, values: unknown[]) => Promise<unknown> }) => Promise<void>): Promise<void> {
+    const client = await this.outcomePool().connect();
+    let broken: Error | undefined;
+    // A checked-out client has no pool listener: without this, a server shutdown between two statements
+    // would be an unhandled 'error' event (the statement that follows fails and is retried).
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      await work({ query: (text, values) => client.query(text, values) });
+      await client.query('COMMIT');
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.removeListener('error', onError);
+      // A client released with an error is closed, so the next write gets a fresh connection.
+      client.release(broken && isDatabaseUnavailable(broken) ? broken : undefined);
     }
   }
 }

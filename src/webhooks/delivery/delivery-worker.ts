@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app.config.js';
+import { isDatabaseUnavailable } from '../../common/http/database-unavailable.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { PgListener } from '../../database/pg-listener.js';
 import { WakeableLoop } from '../../database/wakeable-loop.js';
@@ -39,7 +40,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private readonly running = new Set<Promise<void>>();
   private readonly loop = new WakeableLoop(
     () => this.drain(),
-    (error: unknown) => this.logger.error(`Delivery drain failed: ${error instanceof Error ? error.stack : String(error)}`),
+    (error: unknown) =>
+      isDatabaseUnavailable(error)
+        ? this.logger.warn(`Delivery drain stopped: the database is unavailable (${String(error)}); the poll tries again`)
+        : this.logger.error(`Delivery drain failed: ${error instanceof Error ? error.stack : String(error)}`),
   );
 
   constructor(

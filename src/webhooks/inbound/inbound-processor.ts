@@ -6,6 +6,7 @@ import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { PgListener } from '../../database/pg-listener.js';
 import { WakeableLoop } from '../../database/wakeable-loop.js';
+import { isDatabaseUnavailable } from '../../common/http/database-unavailable.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { INBOUND_HANDLERS, InvalidPayloadError, type InboundHandler } from './handlers/inbound-handler.js';
 import { INBOUND_CHANNEL } from './inbound.service.js';
@@ -16,6 +17,8 @@ const CONCURRENCY = 8;
 const LEASE_SECONDS = 60;
 const MAX_ATTEMPTS = 5;
 const POLL_JOB = 'inbound-processing-poll';
+// How often claims cut off by a database outage are offered back while the database stays away.
+const RELEASE_RETRY_MS = 500;
 
 interface ClaimedEvent {
   id: string;
@@ -41,8 +44,14 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
   private readonly handlers: Map<string, InboundHandler>;
   private readonly loop = new WakeableLoop(
     () => this.drain(),
-    (error: unknown) => this.logger.error(`Inbound drain failed: ${error instanceof Error ? error.stack : String(error)}`),
+    (error: unknown) =>
+      isDatabaseUnavailable(error)
+        ? this.logger.warn(`Inbound drain stopped: the database is unavailable (${String(error)}); the poll tries again`)
+        : this.logger.error(`Inbound drain failed: ${error instanceof Error ? error.stack : String(error)}`),
   );
+  /** Claims (id → attempt number) cut off by a database outage, to hand back as soon as it answers again. */
+  private readonly toRelease = new Map<string, number>();
+  private releaseTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -68,6 +77,8 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    await this.releaseCutOffClaims().catch(() => undefined);
   }
 
   private async drain(): Promise<void> {
@@ -75,11 +86,17 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
       const claimed = await this.claimDueEvents(CLAIM_BATCH);
       if (claimed.length === 0) return;
       let next = 0;
+      let cutOff = false;
       const lane = async () => {
-        while (next < claimed.length) await this.process(claimed[next++]);
+        while (next < claimed.length) {
+          const event = claimed[next++];
+          // Once the database is gone, the rest of the batch is handed back rather than tried one by one.
+          if (cutOff) this.releaseSoon(event);
+          else if ((await this.process(event)) === 'cut-off') cutOff = true;
+        }
       };
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, claimed.length) }, lane));
-      if (claimed.length < CLAIM_BATCH) return;
+      if (cutOff || claimed.length < CLAIM_BATCH) return;
     }
   }
 
@@ -98,7 +115,8 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
     return rows;
   }
 
-  private async process(event: ClaimedEvent): Promise<void> {
+  /** Applies one claimed event; 'cut-off' when the database went away under it (the claim is then handed back). */
+  private async process(event: ClaimedEvent): Promise<'done' | 'cut-off'> {
     const handler = this.handlers.get(event.event_name);
     try {
       await this.dataSource.transaction(async (manager) => {
@@ -121,10 +139,61 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
       });
       this.metrics.inboundProcessed.inc({ outcome: handler ? 'processed' : 'ignored' });
       this.metrics.inboundLag.observe((Date.now() - new Date(event.received_at).getTime()) / 1000);
+      return 'done';
     } catch (error) {
-      if (error instanceof LostLeaseError) return;
-      await this.recordFailure(event, error);
+      if (error instanceof LostLeaseError) return 'done';
+      if (!isDatabaseUnavailable(error)) {
+        try {
+          await this.recordFailure(event, error);
+          return 'done';
+        } catch (failure) {
+          if (!isDatabaseUnavailable(failure)) throw failure;
+        }
+      }
+      this.releaseSoon(event);
+      return 'cut-off';
     }
+  }
+
+  /**
+   * The claim's transaction or connection died with the database: the event was not applied (or, if its
+   * commit got through, the fence below finds it processed). It is handed back, due at once, as soon as the
+   * database answers, instead of waiting LEASE_SECONDS for the lease to run out.
+   */
+  private releaseSoon(event: ClaimedEvent): void {
+    this.toRelease.set(event.id, event.attempts);
+    this.scheduleRelease();
+  }
+
+  private scheduleRelease(): void {
+    if (this.releaseTimer || this.toRelease.size === 0 || this.loop.isStopped) return;
+    this.releaseTimer = setTimeout(() => {
+      this.releaseCutOffClaims()
+        .then(() => this.loop.wake())
+        .catch((error: unknown) => {
+          if (!isDatabaseUnavailable(error)) this.logger.warn(`Handing back ${this.toRelease.size} inbound claims failed: ${String(error)}`);
+        })
+        .finally(() => {
+          this.releaseTimer = null;
+          // Still away: try again shortly (the lease is only the last resort).
+          this.scheduleRelease();
+        });
+    }, RELEASE_RETRY_MS);
+    this.releaseTimer.unref();
+  }
+
+  /** Makes the cut-off claims due again (fenced by their attempt number: a row re-claimed since is left alone). */
+  private async releaseCutOffClaims(): Promise<void> {
+    if (this.toRelease.size === 0) return;
+    const batch = [...this.toRelease];
+    await this.dataSource.query(
+      `UPDATE integration_events e SET status = 'received', next_attempt_at = now()
+         FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts)
+        WHERE e.id = r.id AND e.attempts = r.attempts AND e.status = 'processing'`,
+      [batch.map(([id]) => id), batch.map(([, attempts]) => attempts)],
+    );
+    for (const [id, attempts] of batch) if (this.toRelease.get(id) === attempts) this.toRelease.delete(id);
+    this.logger.warn(`Handed back ${batch.length} inbound events whose processing the database outage cut off`);
   }
 
   /** A bad payload fails at once; anything else is retried with exponential backoff, then fails. */
