@@ -44,6 +44,8 @@ const FAILING_LIMIT_MS = 3 * 24 * 3600 * 1000;
 const MAX_RETRY_AFTER_SECONDS = 24 * 3600;
 const FLUSH_SIZE = 200;
 const FLUSH_DELAY_MS = 20;
+/** Most outcomes one write takes: what piled up while the previous write ran goes in the next one. */
+const MAX_BATCH = 1000;
 // A batch whose write failed because the database went away is written again, with backoff, for this long.
 const WRITE_RETRY_FOR_MS = 120_000;
 const WRITE_RETRY_MAX_DELAY_MS = 2_000;
@@ -88,9 +90,9 @@ interface Pending {
 @Injectable()
 export class DeliveryOutcomes implements OnApplicationShutdown {
   private readonly logger = new Logger('WebhookDelivery');
-  private buffer: Pending[] = [];
-  private scheduled: Promise<void> | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private buffer: Array<{ pending: Pending; written: () => void }> = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
   private pool: pg.Pool | null = null;
 
   constructor(
@@ -122,19 +124,45 @@ export class DeliveryOutcomes implements OnApplicationShutdown {
     if (result.succeeded) this.logger.log(line, `delivered ${delivery.eventName} to ${delivery.targetUrl}`);
     else this.logger.warn({ ...line, error: result.errorMessage }, `failed ${delivery.eventName} to ${delivery.targetUrl} (${outcome})`);
 
-    this.buffer.push({ attemptId: randomUUID(), delivery, result, decision, attemptedAt: new Date() });
-    if (this.buffer.length >= FLUSH_SIZE) await this.flush();
-    else await (this.scheduled ??= new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS)).then(() => this.flush()));
+    const pending: Pending = { attemptId: randomUUID(), delivery, result, decision, attemptedAt: new Date() };
+    await new Promise<void>((written) => {
+      this.buffer.push({ pending, written });
+      this.scheduleWrite();
+    });
     return decision;
+  }
+
+  /**
+   * One writer at a time, taking everything buffered when it starts: a write that takes longer than
+   * FLUSH_DELAY_MS makes the next batch bigger instead of queueing one small write per 20 ms behind it (a queue
+   * that grew by seconds under load, each second an outcome a crash would send again).
+   */
+  private scheduleWrite(): void {
+    if (this.writing || this.timer) return;
+    if (this.buffer.length >= FLUSH_SIZE) void this.flush();
+    else this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }
 
   /** Writes everything buffered so far; resolves when it is written (or the failure is logged). */
   flush(): Promise<void> {
-    this.scheduled = null;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.flushing = this.flushing.then(() => (batch.length ? this.writeWithRetry(batch) : undefined));
-    return this.flushing;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.writing ??= this.writeBuffered().finally(() => {
+      this.writing = null;
+      if (this.buffer.length > 0) this.scheduleWrite();
+    });
+    return this.writing;
+  }
+
+  private async writeBuffered(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, MAX_BATCH);
+      try {
+        await this.writeWithRetry(batch.map((entry) => entry.pending));
+      } finally {
+        for (const entry of batch) entry.written();
+      }
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -168,7 +196,7 @@ export class DeliveryOutcomes implements OnApplicationShutdown {
     }
   }
 
-  /** The outcome writer's own connection (one, reopened by the pool after the database dropped it). */
+  /** The outcome writer's own connection (one; the pool drops a connection whose query failed and opens another). */
   private outcomePool(): pg.Pool {
     if (!this.pool) {
       const options = this.dataSource.options as { url?: string };
@@ -179,77 +207,57 @@ export class DeliveryOutcomes implements OnApplicationShutdown {
     return this.pool;
   }
 
+  /**
+   * The whole batch in ONE statement (data-modifying CTEs, atomic like a transaction): the delivery rows, the
+   * attempt log and the subscriptions' failure clock in a single round trip, which is what bounds how long an
+   * outcome waits when the database is busy.
+   */
   private async write(batch: Pending[]): Promise<void> {
-    await this.inTransaction(async (manager) => {
-      await manager.query(
-        `UPDATE webhook_deliveries d SET
+    const succeeded = [...new Set(batch.filter((p) => p.result.succeeded).map((p) => p.delivery.subscriptionId))];
+    const failed = [...new Set(batch.filter((p) => !p.result.succeeded).map((p) => p.delivery.subscriptionId))].filter((id) => !succeeded.includes(id));
+    await this.outcomePool().query(
+      `WITH deliveries AS (
+         UPDATE webhook_deliveries d SET
             status = v.status,
             next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
             last_status_code = v.status_code,
             last_error = v.error,
             completed_at = CASE WHEN v.status = 'pending' THEN NULL ELSE now() END
            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[]) AS v(id, status, next_attempt_at, status_code, error)
-          WHERE d.id = v.id`,
-        [
-          batch.map((p) => p.delivery.id),
-          batch.map((p) => p.decision.status),
-          batch.map((p) => p.decision.nextAttemptAt),
-          batch.map((p) => p.result.statusCode),
-          batch.map((p) => (p.result.errorCode ? `${p.result.errorCode}: ${p.result.errorMessage}` : p.result.errorMessage)),
-        ],
-      );
-      await manager.query(
-        `INSERT INTO webhook_delivery_attempts (id, delivery_id, attempted_at, status_code, duration_ms, error_code, error_message, response_excerpt)
-         SELECT * FROM unnest($8::uuid[], $1::uuid[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[])
-         ON CONFLICT (id) DO NOTHING`,
-        [
-          batch.map((p) => p.delivery.id),
-          batch.map((p) => p.attemptedAt),
-          batch.map((p) => p.result.statusCode),
-          batch.map((p) => p.result.durationMs),
-          batch.map((p) => p.result.errorCode),
-          batch.map((p) => p.result.errorMessage),
-          batch.map((p) => p.result.responseExcerpt),
-          batch.map((p) => p.attemptId),
-        ],
-      );
-      const succeeded = [...new Set(batch.filter((p) => p.result.succeeded).map((p) => p.delivery.subscriptionId))];
-      const failed = [...new Set(batch.filter((p) => !p.result.succeeded).map((p) => p.delivery.subscriptionId))].filter((id) => !succeeded.includes(id));
-      if (succeeded.length) {
-        await manager.query(`UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ANY($1::uuid[]) AND failing_since IS NOT NULL`, [succeeded]);
-      }
-      if (failed.length) {
-        await manager.query(`UPDATE webhook_subscriptions SET failing_since = now() WHERE id = ANY($1::uuid[]) AND failing_since IS NULL`, [failed]);
-      }
-    });
+          WHERE d.id = v.id
+         RETURNING d.id),
+       attempts AS (
+         INSERT INTO webhook_delivery_attempts (id, delivery_id, attempted_at, status_code, duration_ms, error_code, error_message, response_excerpt)
+         SELECT * FROM unnest($6::uuid[], $1::uuid[], $7::timestamptz[], $4::int[], $8::int[], $9::text[], $10::text[], $11::text[])
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id),
+       recovered AS (
+         UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ANY($12::uuid[]) AND failing_since IS NOT NULL RETURNING id),
+       failing AS (
+         UPDATE webhook_subscriptions SET failing_since = now() WHERE id = ANY($13::uuid[]) AND failing_since IS NULL RETURNING id)
+       SELECT (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM attempts) AS attempts,
+              (SELECT count(*) FROM recovered) AS recovered, (SELECT count(*) FROM failing) AS failing`,
+      [
+        batch.map((p) => p.delivery.id),
+        batch.map((p) => p.decision.status),
+        batch.map((p) => p.decision.nextAttemptAt),
+        batch.map((p) => p.result.statusCode),
+        batch.map((p) => (p.result.errorCode ? `${p.result.errorCode}: ${p.result.errorMessage}` : p.result.errorMessage)),
+        batch.map((p) => p.attemptId),
+        batch.map((p) => p.attemptedAt),
+        batch.map((p) => p.result.durationMs),
+        batch.map((p) => p.result.errorCode),
+        batch.map((p) => p.result.errorMessage),
+        batch.map((p) => p.result.responseExcerpt),
+        succeeded,
+        failed,
+      ],
+    );
     const toDisable = new Map(batch.filter((p) => p.decision.disableReason).map((p) => [p.delivery.subscriptionId, p]));
     for (const { delivery, decision } of toDisable.values()) {
       if (await this.subscriptions.disable(delivery.tenantId, delivery.subscriptionId, decision.disableReason!)) {
         this.logger.warn({ subscription_id: delivery.subscriptionId, reason: decision.disableReason }, `disabled subscription ${delivery.subscriptionId}`);
       }
-    }
-  }
-
-  /** Runs `work` in one transaction on the outcome writer's connection; a broken connection is discarded. */
-  private async inTransaction(work: (manager: { query: (text: string, values: unknown[]) => Promise<unknown> }) => Promise<void>): Promise<void> {
-    const client = await this.outcomePool().connect();
-    let broken: Error | undefined;
-    // A checked-out client has no pool listener: without this, a server shutdown between two statements
-    // would be an unhandled 'error' event (the statement that follows fails and is retried).
-    const onError = (error: Error) => (broken = error);
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      await work({ query: (text, values) => client.query(text, values) });
-      await client.query('COMMIT');
-    } catch (error) {
-      broken = error instanceof Error ? error : new Error(String(error));
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.removeListener('error', onError);
-      // A client released with an error is closed, so the next write gets a fresh connection.
-      client.release(broken && isDatabaseUnavailable(broken) ? broken : undefined);
     }
   }
 }
