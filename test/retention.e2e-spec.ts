@@ -38,8 +38,9 @@ describe('retention: pruning deliveries, inbound events and domain events past t
     );
     if (!delivery) return { eventId };
     const [{ id }] = await t.sql<{ id: string }>(
-      `INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name, status, attempts, created_at, completed_at)
-       VALUES ($1, $2, $3, 'contact.created', $4, 1, now() - make_interval(days => $5), now() - make_interval(days => $6::int))
+      // A pending one waits for a retry a day ahead, so the running delivery worker leaves it alone.
+      `INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name, status, attempts, created_at, completed_at, next_attempt_at)
+       VALUES ($1, $2, $3, 'contact.created', $4, 1, now() - make_interval(days => $5), now() - make_interval(days => $6::int), now() + interval '1 day')
        RETURNING id`,
       [admin.tenantId, subscriptionId, eventId, delivery.status, daysAgo, delivery.completedDaysAgo],
     );
