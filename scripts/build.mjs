@@ -70,7 +70,11 @@ async function main() {
   const setup = sha1(`${swcVersion}\n${readFileSync(fileURLToPath(import.meta.url), 'utf8')}`);
 
   let previous = args.has('--clean') ? null : readManifest();
-  if (previous && previous.setup !== setup) previous = null;
+  let reason = args.has('--clean') ? '--clean' : previous ? '' : 'no previous build';
+  if (previous && previous.setup !== setup) {
+    previous = null;
+    reason = 'the compiler or this script changed';
+  }
   if (!previous && existsSync(OUT_DIR)) rmSync(OUT_DIR, { recursive: true, force: true });
 
   const files = sources();
@@ -82,7 +86,7 @@ async function main() {
     say(`dist/ is up to date with src/ (${files.length} files unchanged), nothing to compile`);
     return;
   }
-  if (!previous) say(`compiling ${files.length} files into dist/ with SWC (first build, or the compiler changed)…`);
+  if (!previous) say(`compiling ${files.length} files into dist/ with SWC (${reason})…`);
   else if (changed.length) say(`compiling ${changed.length} changed file${changed.length === 1 ? '' : 's'} with SWC: ${describe(changed)}`);
 
   for (const file of removed) {
