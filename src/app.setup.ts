@@ -31,7 +31,11 @@ export function createAdapter(config: AppConfig): FastifyAdapter {
 /** Builds the configured Nest application on `databaseUrl`, ready to listen; used by main.ts and the tests. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), createAdapter(config), {
+    // Start-up lines wait for the JSON logger (configureApp prints them through it). A failed start throws
+    // to the caller (main.ts prints one line) instead of Nest printing every buffered line and a stack first.
     bufferLogs: true,
+    autoFlushLogs: false,
+    abortOnError: false,
     // Fastify's own JSON parser (with the body limit) is used; see configureApp for the accepted types.
     bodyParser: false,
   });
@@ -42,6 +46,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
 /** Everything main.ts and the tests share: prefix, pipes, filters, security headers, CORS, Swagger. */
 export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   app.useLogger(app.get(Logger));
+  app.flushLogs();
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalPipes(new StorableTextPipe(), createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());

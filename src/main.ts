@@ -3,6 +3,9 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app.config.js';
 import { openDatabase } from './database/open-database.js';
+import { startupLogger } from './startup/console-logger.js';
+import { probePort } from './startup/port-probe.js';
+import { describeStartupError } from './startup/startup-error.js';
 
 const logger = new Logger('Bootstrap');
 
@@ -18,8 +21,9 @@ function readConfig(): AppConfig {
   }
 }
 
-async function bootstrap(): Promise<void> {
-  const config = readConfig();
+async function bootstrap(config: AppConfig): Promise<void> {
+  // A taken port is found before the (embedded) database starts and migrations and workers run.
+  if (config.appRole !== 'worker') await probePort(config.port, config.host);
   if (config.secretsEncryptionKeyIsDevelopmentDefault) {
     logger.warn('SECRETS_ENCRYPTION_KEY is not set: using the development key. Set it before storing real secrets.');
   }
@@ -55,7 +59,14 @@ async function bootstrap(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (received) => void shutdown(received));
 }
 
-bootstrap().catch((error: unknown) => {
-  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+const config = readConfig();
+// Until the app's JSON logger takes over: plain text, coloured only on a terminal, at LOG_LEVEL.
+Logger.overrideLogger(startupLogger(config.logLevel));
+bootstrap(config).catch((error: unknown) => {
+  // One line that says what to change; the stack (and the start-up log Nest buffered) only when asked for.
+  const verbose = config.logLevel === 'debug' || config.logLevel === 'trace';
+  if (verbose) Logger.flush();
+  process.stderr.write(`${describeStartupError(error, config)}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 });

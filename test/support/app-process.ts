@@ -214,6 +214,43 @@ export async function startAppProcess(options: StartAppOptions): Promise<AppProc
   throw new Error(`app process ${pid} did not answer GET /api/health 200 within the start timeout (last: ${last}):\n${output}`);
 }
 
+export interface FinishedApp extends ExitInfo {
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from spawn to exit. */
+  elapsedMs: number;
+}
+
+/**
+ * Runs the built app with exactly `env` (plus PATH and HOME) until it exits on its own, for start-ups that
+ * must fail; SIGKILLs its PID and rejects if it is still running after `timeoutMs`.
+ */
+export async function runAppToExit(env: Record<string, string>, timeoutMs = 30_000): Promise<FinishedApp> {
+  await ensureBuilt();
+  const childEnv: Record<string, string> = { ...env };
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) if (process.env[key] !== undefined) childEnv[key] ??= process.env[key]!;
+  const started = Date.now();
+  const child = spawn(process.execPath, [APP_ENTRY], { cwd: ROOT_DIR, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const exit = await new Promise<ExitInfo>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve({ code, signal }));
+      timer = setTimeout(() => {
+        if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+        reject(new Error(`the app was still running after ${timeoutMs} ms:\n${stdout}${stderr}`));
+      }, timeoutMs);
+    });
+    return { ...exit, stdout, stderr, elapsedMs: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Stops (SIGTERM, then SIGKILL by PID) every app process started here that is still running. */
 export async function stopAllAppProcesses(): Promise<void> {
   await Promise.all([...live].map((app) => app.stop()));

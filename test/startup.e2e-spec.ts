@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { freePort, runAppToExit, startAppProcess, stopAllAppProcesses } from './support/app-process.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+/**
+ * Start-up of the BUILT app as a user meets it: a port already taken, a database that cannot be reached, and
+ * what its output looks like in a file or a pipe (the test reads the child's stdout/stderr through pipes).
+ */
+
+const ANSI_ESCAPE = /\u001b\[/;
+const KEY = randomBytes(32).toString('base64');
+
+/** Holds a TCP port on 127.0.0.1 the way another program would. */
+async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    release: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((line) => line.trim() !== '');
+}
+
+describe('start-up of the built app', () => {
+  let dataDir: string;
+  let held: Awaited<ReturnType<typeof holdPort>>;
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'junction-startup-'));
+    held = await holdPort();
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await stopAllAppProcesses();
+    await held?.release();
+    await database?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints one line naming the port and exits 1 before the embedded database is started', async () => {
+    const embeddedDir = path.join(dataDir, 'embedded');
+    const run = await runAppToExit({ NODE_ENV: 'development', PORT: String(held.port), HOST: '127.0.0.1', DATA_DIR: embeddedDir });
+
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([expect.stringMatching(new RegExp(`^PORT ${held.port} is in use; set PORT=`))]);
+    expect(run.stdout).toBe('');
+    // The embedded PostgreSQL would have initialised a cluster under DATA_DIR/pg.
+    expect(existsSync(path.join(embeddedDir, 'pg'))).toBe(false);
+  });
+
+  it('exits before migrations run on DATABASE_URL when the port is taken', async () => {
+    // An empty database: had the app got as far as migrations, it would now hold the migrations table.
+    const adminUrl = inject('adminDatabaseUrl');
+    const name = `${inject('testDatabasePrefix')}empty_${randomBytes(3).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      const run = await runAppToExit({ NODE_ENV: 'test', PORT: String(held.port), HOST: '127.0.0.1', DATABASE_URL: url.toString(), SECRETS_ENCRYPTION_KEY: KEY });
+
+      expect(run.code).toBe(1);
+      expect(lines(run.stderr)).toEqual([`PORT ${held.port} is in use; set PORT=… to a free port (e.g. PORT=${held.port + 1} npm start), or stop the process that holds it`]);
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        const { rows } = await client.query(`SELECT count(*)::int AS tables FROM pg_tables WHERE schemaname = 'public'`);
+        expect(rows[0].tables).toBe(0);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+
+  it('prints one line without a stack when the database cannot be reached', async () => {
+    const closedPort = await freePort();
+    const run = await runAppToExit({
+      NODE_ENV: 'test',
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `postgres://postgres:secret-password@127.0.0.1:${closedPort}/junction`,
+      SECRETS_ENCRYPTION_KEY: KEY,
+    });
+
+    expect(run.code).toBe(1);
+    // Nothing else either: not the start-up log Nest buffered, nor its retry messages.
+    expect(lines(run.stdout + run.stderr)).toEqual([
+      `Cannot reach the PostgreSQL server of DATABASE_URL (127.0.0.1:${closedPort}/junction): ECONNREFUSED. Is it running, and is DATABASE_URL right?`,
+    ]);
+    expect(run.stderr).not.toContain('secret-password');
+  });
+
+  it('writes no ANSI colour codes into a pipe, from its first line to shutdown', async () => {
+    // No SECRETS_ENCRYPTION_KEY: the warning about it is written before the JSON logger starts.
+    const app = await startAppProcess({ databaseUrl: database.url, env: { LOG_LEVEL: 'info', SECRETS_ENCRYPTION_KEY: undefined } });
+    const response = await fetch(`${app.url}/health`);
+    expect(response.status).toBe(200);
+    const exit = await app.stop();
+
+    expect(exit.code).toBe(0);
+    expect(app.output).toContain('SECRETS_ENCRYPTION_KEY is not set');
+    expect(app.output).toContain('listening on');
+    expect(app.output).not.toMatch(ANSI_ESCAPE);
+  });
+});
