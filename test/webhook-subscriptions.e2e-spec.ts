@@ -561,6 +561,9 @@ describe('webhook subscriptions', () => {
       expect(response.status, JSON.stringify(response.body)).toBe(400);
       expect(response.body.message).toMatch(/target_url/);
       expect(response.body.message).toMatch(/not allowed|private|loopback|link-local|metadata/i);
+      // The message names its remedy, and the code lets a workflow tell this from a typo.
+      expect(response.body.code).toBe('TARGET_NOT_ALLOWED');
+      expect(response.body.message).toContain('WEBHOOK_ALLOW_PRIVATE_TARGETS');
     });
 
     it('stores nothing for the refused targets and sends them nothing', async () => {
