@@ -53,11 +53,11 @@ async function subscriptionsAt(url: string): Promise<any[]> {
 }
 
 describe('the piece', () => {
-  it('is named as users see it, with the five webhook triggers and the ten actions', () => {
+  it('is named as users see it, with the five webhook triggers, the polling one and the ten actions', () => {
     const metadata = junctionCrm.metadata();
     assert.equal(metadata.displayName, 'Junction CRM');
-    assert.deepEqual(Object.keys(junctionCrm.triggers()).sort(), ['crm_event', 'deal_stage_changed', 'invoice_paid', 'new_contact', 'updated_contact']);
-    for (const trigger of Object.values(junctionCrm.triggers())) assert.equal(trigger.type, 'WEBHOOK');
+    assert.deepEqual(Object.keys(junctionCrm.triggers()).sort(), ['crm_event', 'crm_event_polling', 'deal_stage_changed', 'invoice_paid', 'new_contact', 'updated_contact']);
+    for (const trigger of Object.values(junctionCrm.triggers())) assert.equal(trigger.type, trigger.name === 'crm_event_polling' ? 'POLLING' : 'WEBHOOK');
     assert.deepEqual(
       Object.keys(junctionCrm.actions()).sort(),
       ['create_contact', 'create_deal', 'create_invoice', 'custom_api_call', 'find_contact', 'mark_invoice_paid', 'send_inbound_event', 'update_contact', 'update_deal', 'upsert_contact'],
@@ -284,19 +284,29 @@ describe('updated_contact', () => {
 });
 
 describe('deal_stage_changed', () => {
-  it('with "only to stage" won: a move to qualified gives [], the move to won comes out with stage at top level', async () => {
+  async function deliveriesOf(subscriptionId: string): Promise<any[]> {
+    const response = await api(crm, 'GET', `/webhooks/deliveries?subscription_id=${subscriptionId}&limit=100`, { token: account.apiToken });
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    return response.body.data;
+  }
+
+  it('with "only to stage" won: the subscription filters on the stage, a move to lost makes no delivery, the move to won comes out', async () => {
     const trigger = asWebhookTrigger(dealStageChanged);
     const url = receiver.url('/flows/deal-won');
     const flow = triggerHarness<typeof dealStageChanged.props>({ auth, propsValue: { stage: 'won' }, webhookUrl: url });
     await trigger.onEnable(flow.hookContext());
-    assert.equal((await subscriptionsAt(url))[0].event_name, 'deal.stage_changed');
+    const [subscription, ...twins] = await subscriptionsAt(url);
+    assert.equal(twins.length, 0);
+    assert.equal(subscription.event_name, 'deal.stage_changed');
+    assert.deepEqual(subscription.filter, { stage: 'won' });
+    assert.deepEqual((await flow.store.get<StoredSubscription>(SUBSCRIPTION_STORE_KEY))!.filter, { stage: 'won' });
 
+    const lostDeal = await api(crm, 'POST', '/deals', { token: account.apiToken, body: { title: 'Globex pilot', value: 900, currency: 'EUR' } });
+    assert.equal(lostDeal.status, 201);
+    assert.equal((await api(crm, 'PATCH', `/deals/${lostDeal.body.id}`, { token: account.apiToken, body: { stage: 'lost' } })).status, 200);
     const deal = await api(crm, 'POST', '/deals', { token: account.apiToken, body: { title: 'Initech renewal', value: 5000, currency: 'EUR' } });
     assert.equal(deal.status, 201);
     await api(crm, 'PATCH', `/deals/${deal.body.id}`, { token: account.apiToken, body: { stage: 'qualified' } });
-    const toQualified = await receiver.waitFor('/flows/deal-won', (request) => (request.body as any).stage === 'qualified');
-    assert.deepEqual(await trigger.run(flow.runContext(payloadOf(toQualified))), []);
-
     await api(crm, 'PATCH', `/deals/${deal.body.id}`, { token: account.apiToken, body: { stage: 'won' } });
     const toWon = await receiver.waitFor('/flows/deal-won', (request) => (request.body as any).stage === 'won');
     const [event] = (await trigger.run(flow.runContext(payloadOf(toWon)))) as any[];
@@ -304,12 +314,54 @@ describe('deal_stage_changed', () => {
     assert.equal(event.stage, 'won');
     assert.equal(event.previous_stage, 'qualified');
     assert.equal(event.value, '5000.00');
+    // Delivery rows are written with the event (outbox): once the move to won arrived, the earlier moves were decided.
+    const deliveries = await deliveriesOf(subscription.id);
+    assert.deepEqual(deliveries.map((delivery) => delivery.event_id), [toWon.headers['webhook-id']], 'only the move to won was delivered');
+    assert.deepEqual(receiver.on('/flows/deal-won').map((request) => (request.body as any).stage), ['won']);
 
     const [sample] = (await trigger.test(flow.runContext({ body: undefined, headers: {}, queryParams: {} }))) as any[];
     assert.equal(sample.deal_id, deal.body.id, 'test finds the latest real move to won');
     assert.equal(sample.stage, 'won');
 
+    // The piece-side check stays as a safety net (a subscription made before the piece set the filter).
+    const toLost = { ...JSON.parse(toWon.rawBody.toString('utf8')), stage: 'lost' };
+    const secret = (await flow.store.get<StoredSubscription>(SUBSCRIPTION_STORE_KEY))!.secret;
+    const body = JSON.stringify(toLost);
+    const forgedLost = { body: toLost, rawBody: body, headers: signed(secret, toLost.event_id, Math.floor(Date.now() / 1000), body), queryParams: {} };
+    assert.deepEqual(await trigger.run(flow.runContext(forgedLost)), []);
+
     await trigger.onDisable(flow.hookContext());
+    assert.deepEqual(await subscriptionsAt(url), []);
+  });
+
+  it('enabling again with another stage, or none, updates the same subscription’s filter', async () => {
+    const trigger = asWebhookTrigger(dealStageChanged);
+    const url = receiver.url('/flows/deal-stage');
+    const won = triggerHarness<typeof dealStageChanged.props>({ auth, propsValue: { stage: 'won' }, webhookUrl: url });
+    await trigger.onEnable(won.hookContext());
+    const [first] = await subscriptionsAt(url);
+    assert.deepEqual(first.filter, { stage: 'won' });
+
+    const lost = triggerHarness<typeof dealStageChanged.props>({ auth, propsValue: { stage: 'lost' }, webhookUrl: url });
+    await trigger.onEnable(lost.hookContext());
+    const [second, ...twins] = await subscriptionsAt(url);
+    assert.equal(twins.length, 0);
+    assert.equal(second.id, first.id, 're-registration, no twin');
+    assert.deepEqual(second.filter, { stage: 'lost' });
+
+    const every = triggerHarness<typeof dealStageChanged.props>({ auth, propsValue: { stage: undefined }, webhookUrl: url });
+    await trigger.onEnable(every.hookContext());
+    const [third] = await subscriptionsAt(url);
+    assert.equal(third.id, first.id);
+    assert.equal(third.filter, null, 'no stage: every stage change is delivered');
+
+    const deal = await api(crm, 'POST', '/deals', { token: account.apiToken, body: { title: 'Every stage' } });
+    await api(crm, 'PATCH', `/deals/${deal.body.id}`, { token: account.apiToken, body: { stage: 'proposal' } });
+    const delivery = await receiver.waitFor('/flows/deal-stage', (request) => (request.body as any).deal_id === deal.body.id);
+    const [event] = (await trigger.run(every.runContext(payloadOf(delivery)))) as any[];
+    assert.equal(event.stage, 'proposal');
+
+    await trigger.onDisable(every.hookContext());
     assert.deepEqual(await subscriptionsAt(url), []);
   });
 });

@@ -120,3 +120,42 @@ export function actionContext<P extends InputPropertyMap>(auth: AuthValue, props
 export function runAction<P extends InputPropertyMap>(action: IAction<JunctionCrmAuth, P>, auth: AuthValue, propsValue: StaticPropsValue<P>): Promise<any> {
   return action.run(actionContext(auth, propsValue)) as Promise<any>;
 }
+
+export type PollingTrigger<P extends InputPropertyMap> = ITrigger<TriggerStrategy.POLLING, JunctionCrmAuth, P>;
+
+/** The trigger as the polling trigger it is. */
+export function asPollingTrigger<P extends InputPropertyMap>(trigger: Trigger<JunctionCrmAuth, P>): PollingTrigger<P> {
+  if (trigger.type !== TriggerStrategy.POLLING) throw new Error(`${trigger.name} is a ${trigger.type} trigger, not POLLING`);
+  return trigger as PollingTrigger<P>;
+}
+
+export interface PollingHarness<P extends InputPropertyMap> {
+  store: MapStore;
+  hookContext(): TriggerHookContext<JunctionCrmAuth, P, TriggerStrategy.POLLING>;
+  runContext(): TestOrRunHookContext<JunctionCrmAuth, P, TriggerStrategy.POLLING>;
+}
+
+/** One flow's polling trigger: its props and its own store, reused by every hook and poll as the engine does. */
+export function pollingHarness<P extends InputPropertyMap>(options: { auth: AuthValue; propsValue: StaticPropsValue<P>; flowId?: string }): PollingHarness<P> {
+  const store = new MapStore();
+  const flows = {
+    list: async () => ({ data: [], next: null, previous: null }),
+    current: { id: options.flowId ?? 'flow-1', version: { id: 'flow-version-1' } },
+  };
+  const base = () => ({
+    auth: options.auth,
+    propsValue: options.propsValue,
+    store,
+    project,
+    connections,
+    flows,
+    step: { name: 'trigger' },
+    server,
+    setSchedule: () => undefined,
+  });
+  return {
+    store,
+    hookContext: () => base(),
+    runContext: () => ({ ...base(), files: { write: async () => 'file://nowhere' } }),
+  };
+}

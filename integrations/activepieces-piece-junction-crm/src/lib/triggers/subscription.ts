@@ -8,6 +8,8 @@ export interface StoredSubscription {
   secret: string;
   event_name: string;
   target_url: string;
+  /** The containment filter the subscription was given (null: every event); absent for triggers that set none. */
+  filter?: Record<string, unknown> | null;
 }
 
 export const SUBSCRIPTION_STORE_KEY = 'junction_crm_subscription';
@@ -18,6 +20,11 @@ export interface HookContext {
   webhookUrl: string;
   store: Store;
   flows?: { current?: { id?: string } };
+}
+
+/** What the sample-data helpers need: only the connection. */
+export interface AuthOnlyContext {
+  auth: unknown;
 }
 
 export interface RunContext extends HookContext {
@@ -42,12 +49,22 @@ interface SubscriptionWithSecret {
   secret: string;
 }
 
+export interface EnableOptions {
+  /**
+   * The subscription's `filter`, matched by the CRM against each delivery body (`{"stage": "won"}`), so events
+   * that do not match make no delivery at all. null removes a filter an earlier activation set; undefined
+   * leaves the field out of the request.
+   */
+  filter?: Record<string, unknown> | null;
+}
+
 /**
  * Subscribes the flow's webhook URL to `eventName` and keeps the subscription's id and secret in the store.
- * The CRM answers a repeat of the same event_name + target_url with the existing subscription (200), so
- * enabling a flow again never makes a twin.
+ * The CRM answers a repeat of the same event_name + target_url with the existing subscription (200) after
+ * applying the request's description, filter and enabled, so enabling a flow again never makes a twin and
+ * a changed filter takes effect.
  */
-export async function enableSubscription(context: HookContext, eventName: string, label: string): Promise<StoredSubscription> {
+export async function enableSubscription(context: HookContext, eventName: string, label: string, options: EnableOptions = {}): Promise<StoredSubscription> {
   const connection = crmConnection(context.auth);
   const previous = await context.store.get<StoredSubscription>(SUBSCRIPTION_STORE_KEY);
   if (previous && (previous.event_name !== eventName || previous.target_url !== context.webhookUrl)) {
@@ -65,6 +82,7 @@ export async function enableSubscription(context: HookContext, eventName: string
         target_url: context.webhookUrl,
         enabled: true,
         description: `Activepieces: ${label}${flowId ? ` (flow ${flowId})` : ''}`,
+        ...(options.filter !== undefined ? { filter: options.filter } : {}),
       },
     });
   } catch (error) {
@@ -80,6 +98,7 @@ export async function enableSubscription(context: HookContext, eventName: string
     await crmRequest(connection, { method: 'PATCH', path: `/api/webhooks/subscriptions/${subscription.id}`, body: { enabled: true } });
   }
   const stored: StoredSubscription = { id: subscription.id, secret: subscription.secret, event_name: eventName, target_url: context.webhookUrl };
+  if (options.filter !== undefined) stored.filter = options.filter;
   await context.store.put(SUBSCRIPTION_STORE_KEY, stored);
   return stored;
 }
@@ -139,7 +158,7 @@ interface DeliverySummary {
  * null when there is none. Looks at the latest 20 deliveries and opens at most 10 of them.
  */
 export async function latestRealEvent(
-  context: HookContext,
+  context: AuthOnlyContext,
   eventPattern: string,
   accept: (event: CrmEventPayload) => boolean = () => true,
 ): Promise<CrmEventPayload | null> {
@@ -163,7 +182,7 @@ export async function latestRealEvent(
 }
 
 /** The live catalog's example for the event (the first matching one for a pattern), or null. */
-export async function catalogExample(context: HookContext, eventPattern: string): Promise<CrmEventPayload | null> {
+export async function catalogExample(context: AuthOnlyContext, eventPattern: string): Promise<CrmEventPayload | null> {
   const { body } = await crmRequest<{ data: Array<{ name: string; example: CrmEventPayload }> }>(crmConnection(context.auth), {
     method: 'GET',
     path: '/api/webhooks/event-types',
@@ -173,7 +192,7 @@ export async function catalogExample(context: HookContext, eventPattern: string)
 
 /** What `test` returns: the latest real matching event, else the catalog's example, else the trigger's sample data. */
 export async function sampleEvents(
-  context: HookContext,
+  context: AuthOnlyContext,
   eventPattern: string,
   fallback: unknown,
   accept?: (event: CrmEventPayload) => boolean,

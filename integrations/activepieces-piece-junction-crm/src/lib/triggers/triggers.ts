@@ -2,7 +2,39 @@ import { Property, TriggerStrategy, createTrigger } from '@activepieces/pieces-f
 import { crmConnection, crmRequest } from '../client';
 import { junctionCrmAuth } from '../auth';
 import { DEAL_STAGES, SAMPLES } from '../samples';
+import { feedSampleEvents, pollFeed, startFeed, stopFeed } from './feed';
 import { disableSubscription, enableSubscription, sampleEvents, verifiedDelivery } from './subscription';
+
+/** The Event dropdown: the CRM's catalog plus the patterns, from GET /api/webhooks/event-types. */
+function eventProperty() {
+  return Property.Dropdown<string, true, typeof junctionCrmAuth>({
+    auth: junctionCrmAuth,
+    displayName: 'Event',
+    description: 'A CRM event, or a pattern: contact.* (every contact event), * (every event)',
+    required: true,
+    refreshers: [],
+    options: async ({ auth }) => {
+      if (!auth) return { disabled: true, placeholder: 'Connect your Junction CRM first', options: [] };
+      try {
+        const { body } = await crmRequest<{ data: Array<{ name: string; description: string }>; subscribable: string[] }>(crmConnection(auth), {
+          method: 'GET',
+          path: '/api/webhooks/event-types',
+        });
+        const described = new Map(body.data.map((type) => [type.name, type.description]));
+        const subscribable = body.subscribable ?? body.data.map((type) => type.name);
+        return {
+          disabled: false,
+          options: subscribable.map((name) => ({
+            label: described.has(name) ? `${name}: ${described.get(name)}` : name === '*' ? '* (every event)' : `${name} (every ${name.slice(0, -2)} event)`,
+            value: name,
+          })),
+        };
+      } catch (error) {
+        return { disabled: true, placeholder: (error as Error).message, options: [] };
+      }
+    },
+  });
+}
 
 const HOW = 'Subscribes itself in the CRM when the flow is published and unsubscribes when it is turned off; each delivery’s signature is checked.';
 
@@ -13,33 +45,7 @@ export const crmEvent = createTrigger({
   description: `Any CRM event, or a pattern such as contact.* or *. ${HOW}`,
   type: TriggerStrategy.WEBHOOK,
   props: {
-    event: Property.Dropdown<string, true, typeof junctionCrmAuth>({
-      auth: junctionCrmAuth,
-      displayName: 'Event',
-      description: 'A CRM event, or a pattern: contact.* (every contact event), * (every event)',
-      required: true,
-      refreshers: [],
-      options: async ({ auth }) => {
-        if (!auth) return { disabled: true, placeholder: 'Connect your Junction CRM first', options: [] };
-        try {
-          const { body } = await crmRequest<{ data: Array<{ name: string; description: string }>; subscribable: string[] }>(crmConnection(auth), {
-            method: 'GET',
-            path: '/api/webhooks/event-types',
-          });
-          const described = new Map(body.data.map((type) => [type.name, type.description]));
-          const subscribable = body.subscribable ?? body.data.map((type) => type.name);
-          return {
-            disabled: false,
-            options: subscribable.map((name) => ({
-              label: described.has(name) ? `${name}: ${described.get(name)}` : name === '*' ? '* (every event)' : `${name} (every ${name.slice(0, -2)} event)`,
-              value: name,
-            })),
-          };
-        } catch (error) {
-          return { disabled: true, placeholder: (error as Error).message, options: [] };
-        }
-      },
-    }),
+    event: eventProperty(),
   },
   sampleData: SAMPLES['contact.created'],
   async onEnable(context) {
@@ -54,6 +60,33 @@ export const crmEvent = createTrigger({
   },
   async test(context) {
     return sampleEvents(context, context.propsValue.event, SAMPLES['contact.created']);
+  },
+});
+
+export const crmEventPolling = createTrigger({
+  auth: junctionCrmAuth,
+  name: 'crm_event_polling',
+  displayName: 'CRM Event (polling)',
+  description:
+    'Any CRM event, or a pattern such as contact.* or *, fetched from the CRM’s event feed (GET /api/events) on Activepieces’ polling schedule. ' +
+    'For an Activepieces the CRM cannot reach (behind a firewall, on a private address): nothing is subscribed, Activepieces calls the CRM. ' +
+    'Each event comes once, oldest first, from the moment the flow is turned on.',
+  type: TriggerStrategy.POLLING,
+  props: {
+    event: eventProperty(),
+  },
+  sampleData: SAMPLES['contact.created'],
+  async onEnable(context) {
+    await startFeed(context, context.propsValue.event);
+  },
+  async onDisable(context) {
+    await stopFeed(context);
+  },
+  async run(context) {
+    return pollFeed(context, context.propsValue.event);
+  },
+  async test(context) {
+    return feedSampleEvents(context, context.propsValue.event, SAMPLES['contact.created']);
   },
 });
 
@@ -119,13 +152,16 @@ export const dealStageChanged = createTrigger({
   },
   sampleData: SAMPLES['deal.stage_changed'],
   async onEnable(context) {
-    await enableSubscription(context, 'deal.stage_changed', `Deal Stage Changed${context.propsValue.stage ? ` to ${context.propsValue.stage}` : ''}`);
+    const stage = context.propsValue.stage;
+    // The CRM filters (no delivery for other stages); null clears the filter of an earlier activation.
+    await enableSubscription(context, 'deal.stage_changed', `Deal Stage Changed${stage ? ` to ${stage}` : ''}`, { filter: stage ? { stage } : null });
   },
   async onDisable(context) {
     await disableSubscription(context);
   },
   async run(context) {
     const event = await verifiedDelivery(context, 'deal.stage_changed');
+    // A safety net for a subscription made before the piece set the filter.
     const stage = context.propsValue.stage;
     return event && (!stage || event['stage'] === stage) ? [event] : [];
   },
@@ -159,4 +195,4 @@ export const invoicePaid = createTrigger({
   },
 });
 
-export const triggers = [crmEvent, newContact, updatedContact, dealStageChanged, invoicePaid];
+export const triggers = [crmEvent, crmEventPolling, newContact, updatedContact, dealStageChanged, invoicePaid];
