@@ -279,6 +279,26 @@ export interface paths {
         patch: operations["ContactsController_update"];
         trace?: never;
     };
+    "/api/contacts/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upsert up to 500 contacts by email in one transaction; emits contact.created / contact.updated per effective change
+         * @description Each item is matched by email (any case): a new email creates a contact, a known one is updated with the fields given (custom_fields are merged), an item that changes nothing is `unchanged`. One result per item, in order; a bad item is an `error` result (with `code` and `details`) and does not stop the others, unless `?atomic=true`: then nothing is written and the answer is a 400 (or 409) listing the failed items.
+         */
+        post: operations["ContactsBatchController_upsert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/event-types": {
         parameters: {
             query?: never;
@@ -611,6 +631,43 @@ export interface paths {
         patch: operations["InvoicesController_update"];
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Poll the event feed: domain events oldest first, each exactly as a webhook delivery carries it
+         * @description For consumers that cannot take pushes. Keep next_cursor and pass it as ?after= on the next poll: every event is seen exactly once, in a stable order, including events whose transaction commits after a later one was read (an event appears once every older transaction has ended). ?after=latest starts at now. When has_more is true, poll again at once.
+         */
+        get: operations["EventsFeedController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one event, exactly as a webhook delivery carries it */
+        get: operations["EventsFeedController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -637,7 +694,7 @@ export interface components {
          * @description Stable, machine-readable: branch on this, not on the message (see docs/errors.md)
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_PATH_PARAMETER" | "INVALID_CURSOR" | "TARGET_NOT_ALLOWED" | "AUTHENTICATION_REQUIRED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INBOUND_UNAUTHORIZED" | "FORBIDDEN_ROLE" | "ROUTE_NOT_FOUND" | "CONTACT_NOT_FOUND" | "DEAL_NOT_FOUND" | "INVOICE_NOT_FOUND" | "USER_NOT_FOUND" | "TENANT_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "INBOUND_EVENT_NOT_FOUND" | "CONTACT_EMAIL_TAKEN" | "USER_EMAIL_TAKEN" | "INVOICE_NUMBER_TAKEN" | "INVOICE_EXTERNAL_ID_TAKEN" | "SUBSCRIPTION_TARGET_TAKEN" | "INVOICE_VOID" | "INBOUND_EVENT_NOT_RETRYABLE" | "WRITE_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "LOGIN_LOCKED" | "INBOUND_RATE_LIMITED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DATABASE_UNAVAILABLE";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "INVALID_PATH_PARAMETER" | "INVALID_CURSOR" | "TARGET_NOT_ALLOWED" | "AUTHENTICATION_REQUIRED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INBOUND_UNAUTHORIZED" | "FORBIDDEN_ROLE" | "ROUTE_NOT_FOUND" | "CONTACT_NOT_FOUND" | "DEAL_NOT_FOUND" | "INVOICE_NOT_FOUND" | "USER_NOT_FOUND" | "TENANT_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SUBSCRIPTION_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "INBOUND_EVENT_NOT_FOUND" | "EVENT_NOT_FOUND" | "CONTACT_EMAIL_TAKEN" | "USER_EMAIL_TAKEN" | "INVOICE_NUMBER_TAKEN" | "INVOICE_EXTERNAL_ID_TAKEN" | "SUBSCRIPTION_TARGET_TAKEN" | "INVOICE_VOID" | "INBOUND_EVENT_NOT_RETRYABLE" | "WRITE_CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "LOGIN_LOCKED" | "INBOUND_RATE_LIMITED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "DATABASE_UNAVAILABLE";
         ErrorDetailDto: {
             /**
              * @description The request field at fault (dotted path for nested fields)
@@ -940,6 +997,63 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        ContactBatchDto: {
+            /**
+             * @description Up to 500 contacts, each with an email and the fields of POST /api/contacts. Matched by email, whatever its case.
+             * @example [
+             *       {
+             *         "email": "john@example.com",
+             *         "first_name": "John",
+             *         "source": "import"
+             *       }
+             *     ]
+             */
+            contacts: components["schemas"]["CreateContactDto"][];
+        };
+        ContactBatchItemResultDto: {
+            /**
+             * @description Position of the item in the request
+             * @example 0
+             */
+            index: number;
+            /** @enum {string} */
+            status: "created" | "updated" | "unchanged" | "error";
+            /**
+             * Format: uuid
+             * @description The contact (absent on error)
+             */
+            id?: string;
+            /** @description The contact as stored (absent on error) */
+            contact?: components["schemas"]["ContactResponseDto"];
+            /**
+             * @description On error: the error code, as in error bodies (VALIDATION_FAILED, CONTACT_EMAIL_TAKEN, WRITE_CONFLICT)
+             * @example VALIDATION_FAILED
+             */
+            code?: string;
+            /** @example email is required */
+            message?: string;
+            /**
+             * @description On error: each field at fault
+             * @example [
+             *       {
+             *         "field": "email",
+             *         "message": "email is required"
+             *       }
+             *     ]
+             */
+            details?: string[];
+        };
+        ContactBatchSummaryDto: {
+            created: number;
+            updated: number;
+            unchanged: number;
+            error: number;
+        };
+        ContactBatchResponseDto: {
+            /** @description One result per item, in request order */
+            results: components["schemas"]["ContactBatchItemResultDto"][];
+            summary: components["schemas"]["ContactBatchSummaryDto"];
+        };
         EventTypeDto: {
             /** @example contact.created */
             name: string;
@@ -984,6 +1098,15 @@ export interface components {
             headers?: {
                 [key: string]: string;
             };
+            /**
+             * @description Only events whose delivery body contains this JSON (PostgreSQL jsonb containment, @>) are delivered: {"stage": "won"}, {"changes": {"stage": {}}} (stage changed), {"source": "website_form"}. At most 4096 bytes and 5 levels deep; null or {} removes it.
+             * @example {
+             *       "stage": "won"
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
         };
         SubscriptionWithSecretDto: {
             /** Format: uuid */
@@ -1005,6 +1128,15 @@ export interface components {
             headers: {
                 [key: string]: string;
             };
+            /**
+             * @description Containment filter on the delivery body (null: every event)
+             * @example {
+             *       "stage": "won"
+             *     }
+             */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /** @description Why the subscription was disabled automatically */
             disabled_reason: string | null;
             /** Format: date-time */
@@ -1039,6 +1171,15 @@ export interface components {
             headers: {
                 [key: string]: string;
             };
+            /**
+             * @description Containment filter on the delivery body (null: every event)
+             * @example {
+             *       "stage": "won"
+             *     }
+             */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /** @description Why the subscription was disabled automatically */
             disabled_reason: string | null;
             /** Format: date-time */
@@ -1078,6 +1219,15 @@ export interface components {
             headers?: {
                 [key: string]: string;
             };
+            /**
+             * @description Only events whose delivery body contains this JSON (PostgreSQL jsonb containment, @>) are delivered: {"stage": "won"}, {"changes": {"stage": {}}} (stage changed), {"source": "website_form"}. At most 4096 bytes and 5 levels deep; null or {} removes it.
+             * @example {
+             *       "stage": "won"
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
         };
         SecretResponseDto: {
             /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
@@ -1496,6 +1646,31 @@ export interface components {
              * @example 2026-01-15T10:30:00Z
              */
             paid_at?: string | null;
+        };
+        EventFeedPageDto: {
+            /**
+             * @description Events oldest first, each exactly the JSON body a webhook delivery of it carries (see GET /api/webhooks/event-types)
+             * @example [
+             *       {
+             *         "event_id": "0b5f8a2e-6c1d-4e7a-9f3b-2d4c6e8a0b1c",
+             *         "event_name": "contact.created",
+             *         "occurred_at": "2026-01-15T10:30:00.000Z",
+             *         "tenant_id": "123e4567-e89b-12d3-a456-426614174000",
+             *         "contact_id": "550e8400-e29b-41d4-a716-446655440000",
+             *         "email": "john@example.com"
+             *       }
+             *     ]
+             */
+            data: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * @description Pass as ?after= on the next poll. Never null: keep it even when data is empty.
+             * @example djE6ODQxOjEy
+             */
+            next_cursor: string;
+            /** @description True when more events are ready now: poll again at once instead of waiting */
+            has_more: boolean;
         };
     };
     responses: never;
@@ -2318,6 +2493,68 @@ export interface operations {
             };
             /** @description `CONTACT_EMAIL_TAKEN`: Another contact has this email (any case); `existing_id` is that contact */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    ContactsBatchController_upsert: {
+        parameters: {
+            query?: {
+                /** @description All or nothing: one failing item writes nothing and the answer is that error */
+                atomic?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactBatchDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactBatchResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `CONTACT_EMAIL_TAKEN`: Another contact has this email (any case); `existing_id` is that contact; `WRITE_CONFLICT`: A concurrent write got there first; retrying the request is safe */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: The body is larger than the limit the message names */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3690,6 +3927,99 @@ export interface operations {
             };
             /** @description `INVOICE_NUMBER_TAKEN`: Another invoice has this number; `existing_id` is that invoice; `INVOICE_EXTERNAL_ID_TAKEN`: Another invoice has this external_id; `existing_id` is that invoice; `INVOICE_VOID`: The invoice is void and cannot change status */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EventsFeedController_list: {
+        parameters: {
+            query?: {
+                /** @description Where to resume: the next_cursor of the previous page, or `latest` to start at now (a new poller). Omitted: from the oldest kept event. */
+                after?: string;
+                /** @description A catalog event name or a pattern, as for subscriptions. One of: contact.created, contact.updated, contact.deleted, user.created, deal.created, deal.updated, deal.deleted, deal.stage_changed, invoice.created, invoice.paid, webhook.subscription.disabled, contact.*, user.*, deal.*, invoice.*, webhook.*, * */
+                event_name?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventFeedPageDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON; `INVALID_CURSOR`: The cursor is not one this API returned */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EventsFeedController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description `INVALID_PATH_PARAMETER`: A path parameter is malformed (ids are UUIDs) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `EVENT_NOT_FOUND`: No such domain event in the caller's tenant (or no longer kept) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
