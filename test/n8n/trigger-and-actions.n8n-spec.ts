@@ -120,6 +120,9 @@ describe.each(VERSIONS)('n8n %s', (version) => {
       expect(subscriptions).toHaveLength(1);
       expect(subscriptions[0]).toMatchObject({ event_name: 'contact.created', target_url: webhookUrl, enabled: true });
       expect(subscriptions[0].description).toContain('e2e trigger');
+      // The subscription's id and secret are kept in the node's static data.
+      const stored = await n8nCall(n8n, 'GET', `/api/v1/workflows/${workflowId}`);
+      expect(JSON.stringify(stored.body.staticData ?? {})).toContain(subscriptions[0].id);
     });
 
     it('a contact created in the CRM runs the workflow with the CRM’s payload as its item', async () => {
@@ -186,6 +189,36 @@ describe.each(VERSIONS)('n8n %s', (version) => {
       expect(await subscriptionsFor(triggerTenant, webhookUrl)).toHaveLength(1);
       await deactivate(n8n, workflowId);
       expect(await subscriptionsFor(triggerTenant, webhookUrl)).toEqual([]);
+    });
+
+    it('adds the delivery headers under $json.headers when asked to', async () => {
+      const id = randomUUID();
+      const url = `${n8n.baseUrl}/webhook/${id}/webhook`;
+      const withHeaders = await createWorkflow(n8n, {
+        name: 'e2e trigger with headers',
+        nodes: [
+          {
+            name: 'Deals',
+            type: TRIGGER,
+            typeVersion: 1,
+            position: [0, 0],
+            webhookId: id,
+            parameters: { event: 'deal.*', options: { includeHeaders: true } },
+            credentials: { junctionCrmApi: { id: credentials.trigger, name: 'Junction CRM (trigger)' } },
+          },
+        ],
+        connections: {},
+      });
+      await activate(n8n, withHeaders, url);
+      expect((await subscriptionsFor(triggerTenant, url))[0]).toMatchObject({ event_name: 'deal.*' });
+      const deal = await callApi(crm.app.url, 'POST', '/deals', { token: triggerTenant.token, body: { title: 'Headers', value: 10 } });
+      const [execution] = await finishedExecutions(n8n, withHeaders, 1);
+      await deactivate(n8n, withHeaders);
+      const item = nodeOutput(execution, 'Deals')![0];
+      expect(item).toMatchObject({ event_name: 'deal.created', deal_id: deal.body.id, value: '10.00' });
+      expect(item.headers).toMatchObject({ 'webhook-id': item.event_id, 'x-webhook-event': 'deal.created' });
+      expect(item.headers['webhook-signature']).toMatch(/^v1,/);
+      expect(await subscriptionsFor(triggerTenant, url)).toEqual([]);
     });
 
     it('offers every catalog event and the patterns as options (loadOptions against the CRM)', async () => {
