@@ -221,6 +221,38 @@ describe.each(VERSIONS)('n8n %s', (version) => {
       expect(await subscriptionsFor(triggerTenant, url)).toEqual([]);
     });
 
+    it('keeps verifying after the secret is rotated in the CRM and the old one has stopped signing', async () => {
+      const id = randomUUID();
+      const url = `${n8n.baseUrl}/webhook/${id}/webhook`;
+      const rotated = await createWorkflow(n8n, {
+        name: 'e2e trigger rotation',
+        nodes: [
+          {
+            name: 'Invoices',
+            type: TRIGGER,
+            typeVersion: 1,
+            position: [0, 0],
+            webhookId: id,
+            parameters: { event: 'invoice.created', options: {} },
+            credentials: { junctionCrmApi: { id: credentials.trigger, name: 'Junction CRM (trigger)' } },
+          },
+        ],
+        connections: {},
+      });
+      await activate(n8n, rotated, url);
+      const [subscription] = await subscriptionsFor(triggerTenant, url);
+      const rotation = await callApi(crm.app.url, 'POST', `/webhooks/subscriptions/${subscription.id}/rotate-secret`, { token: triggerTenant.token });
+      expect(rotation.status).toBe(200);
+      // As if the 24 hours were over: the CRM now signs with the new secret only, which the trigger has not seen.
+      await crm.query('UPDATE webhook_subscriptions SET previous_secret_expires_at = now() - interval \'1 second\' WHERE id = $1', [subscription.id]);
+      const invoice = await callApi(crm.app.url, 'POST', '/invoices', { token: triggerTenant.token, body: { number: `ROT-${id.slice(0, 8)}`, amount: '5.00' } });
+      expect(invoice.status).toBe(201);
+      const [execution] = await finishedExecutions(n8n, rotated, 1);
+      await deactivate(n8n, rotated);
+      expect(execution.status).toBe('success');
+      expect(nodeOutput(execution, 'Invoices')![0]).toMatchObject({ event_name: 'invoice.created', invoice_id: invoice.body.id });
+    });
+
     it('offers every catalog event and the patterns as options (loadOptions against the CRM)', async () => {
       const response = await n8nRestLoadOptions(n8n, credentials.trigger);
       expect(response).toEqual(expect.arrayContaining(['contact.created', 'deal.stage_changed', 'invoice.paid', 'contact.*', 'deal.*', 'invoice.*', '*']));

@@ -13,6 +13,8 @@ export interface Crm {
   app: AppProcess;
   /** http://127.0.0.1:PORT (without /api), as the n8n credential takes it. */
   baseUrl: string;
+  /** One SQL statement on the CRM's database (to age a rotated secret, say). */
+  query(sql: string, params?: unknown[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,14 +40,24 @@ export async function startCrm(): Promise<Crm> {
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
 
+  const databaseUrl = withDatabase(adminUrl, database);
   const app = await startAppProcess({
-    databaseUrl: withDatabase(adminUrl, database),
+    databaseUrl,
     env: { NODE_ENV: 'development', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_POLL_INTERVAL_MS: '200', INBOUND_POLL_INTERVAL_MS: '200' },
     startTimeoutMs: 60_000,
   });
   return {
     app,
     baseUrl: app.url.replace(/\/api$/, ''),
+    async query(sql, params = []) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(sql, params);
+      } finally {
+        await client.end();
+      }
+    },
     async stop() {
       await app.stop();
       const cleanup = new pg.Client({ connectionString: adminUrl });
