@@ -75,9 +75,18 @@ export async function activate(n8n: N8nProcess, workflowId: string, webhookUrl: 
   });
 }
 
-export async function deactivate(n8n: N8nProcess, workflowId: string): Promise<void> {
+/**
+ * Deactivates a workflow, then waits until its production webhook is gone (404 "not registered", not "not
+ * registered for GET"): n8n 2.x removes webhooks, and calls the triggers' delete(), after the API has answered.
+ */
+export async function deactivate(n8n: N8nProcess, workflowId: string, webhookUrl: string): Promise<void> {
   const response = await n8nCall(n8n, 'POST', `/api/v1/workflows/${workflowId}/deactivate`);
   if (response.status !== 200) throw new Error(`deactivate ${workflowId}: ${response.status} ${JSON.stringify(response.body)}`);
+  await waitFor(`${webhookUrl} to be removed`, async () => {
+    const probe = await fetch(webhookUrl, { method: 'GET', signal: AbortSignal.timeout(5_000) });
+    const text = await probe.text();
+    return probe.status === 404 && !text.includes('not registered for GET');
+  });
 }
 
 export interface Execution {

@@ -21,9 +21,13 @@ interface SubscriptionState extends IDataObject {
   targetUrl?: string;
 }
 
-/** Secrets fetched again after a rotation, per subscription, so a burst of deliveries asks the CRM once a minute at most. */
+/**
+ * Secrets fetched from the CRM when the ones in static data do not verify a delivery (rotated in the CRM, or
+ * not saved yet: n8n 2.x registers the webhook before create() has stored them), per webhook URL, so a burst
+ * of requests asks the CRM once a second at most.
+ */
 const refreshed = new Map<string, { at: number; secrets: string[] }>();
-const REFRESH_INTERVAL_MS = 60_000;
+const REFRESH_INTERVAL_MS = 1_000;
 
 export class JunctionCrmTrigger implements INodeType {
   description: INodeTypeDescription = {
@@ -177,9 +181,9 @@ export class JunctionCrmTrigger implements INodeType {
     const rawBody = Buffer.isBuffer(request.rawBody) ? request.rawBody : Buffer.from(JSON.stringify(this.getBodyData() ?? {}), 'utf8');
 
     let result = verifyDelivery({ secrets: [state.secret], headers, rawBody });
-    if (!result.valid && result.reason === 'bad-signature' && state.subscriptionId) {
-      // The secret may have been rotated in the CRM (the old one signs for 24 h only): fetch it again.
-      const secrets = await currentSecrets.call(this, state.subscriptionId);
+    if (!result.valid && (result.reason === 'bad-signature' || result.reason === 'no-secret')) {
+      // The secret may have been rotated in the CRM (the old one signs for 24 h only), or not be saved yet.
+      const secrets = await currentSecrets.call(this, state);
       if (secrets.length) result = verifyDelivery({ secrets, headers, rawBody });
     }
     if (!result.valid) {
@@ -211,18 +215,27 @@ async function deleteSubscription(this: IHookFunctions, id: string): Promise<voi
   }
 }
 
-async function currentSecrets(this: IWebhookFunctions, subscriptionId: string): Promise<string[]> {
-  const cached = refreshed.get(subscriptionId);
+/** The secrets of this node's subscriptions as the CRM has them now: the one in static data, else those whose target is this node's URL. */
+async function currentSecrets(this: IWebhookFunctions, state: SubscriptionState): Promise<string[]> {
+  const webhookUrl = this.getNodeWebhookUrl('default') as string;
+  const cached = refreshed.get(webhookUrl);
   if (cached && Date.now() - cached.at < REFRESH_INTERVAL_MS) return cached.secrets;
-  let secrets: string[] = [];
+  const secrets: string[] = [];
   try {
-    const response = (await crmRequest.call(this, { method: 'GET', path: `/webhooks/subscriptions/${subscriptionId}/secret` })) as IDataObject;
-    secrets = [response.secret, response.previous_secret].filter((secret): secret is string => typeof secret === 'string' && secret.length > 0);
-    const state = this.getWorkflowStaticData('node') as SubscriptionState;
-    if (secrets[0]) state.secret = secrets[0];
+    let ids = state.subscriptionId ? [state.subscriptionId] : [];
+    if (ids.length === 0) {
+      const page = (await crmRequest.call(this, { method: 'GET', path: '/webhooks/subscriptions', qs: { target_url: webhookUrl, limit: 200 } })) as {
+        data: Array<{ id: string; target_url: string }>;
+      };
+      ids = page.data.filter((subscription) => targetMatches(subscription.target_url, webhookUrl)).map((subscription) => subscription.id);
+    }
+    for (const id of ids) {
+      const response = (await crmRequest.call(this, { method: 'GET', path: `/webhooks/subscriptions/${id}/secret` })) as IDataObject;
+      for (const secret of [response.secret, response.previous_secret]) if (typeof secret === 'string' && secret) secrets.push(secret);
+    }
   } catch (error) {
-    this.logger.warn(`Junction CRM Trigger could not fetch the subscription's secret: ${(error as Error).message}`);
+    this.logger.warn(`Junction CRM Trigger could not fetch its subscription's secret: ${(error as Error).message}`);
   }
-  refreshed.set(subscriptionId, { at: Date.now(), secrets });
+  refreshed.set(webhookUrl, { at: Date.now(), secrets });
   return secrets;
 }
