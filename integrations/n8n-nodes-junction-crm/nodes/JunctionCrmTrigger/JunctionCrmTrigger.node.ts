@@ -156,15 +156,18 @@ export class JunctionCrmTrigger implements INodeType {
         return true;
       },
 
-      /** Removes the subscription when the workflow is deactivated (a subscription already gone counts as removed). */
+      /**
+       * Removes the subscription when the workflow is deactivated (a subscription already gone counts as
+       * removed). Without an id in static data, removes those whose target is this node's URL: it holds the
+       * node's own webhook id, so no other workflow's subscription can have it.
+       */
       async delete(this: IHookFunctions): Promise<boolean> {
         const state = this.getWorkflowStaticData('node') as SubscriptionState;
-        if (state.subscriptionId) {
-          try {
-            await deleteSubscription.call(this, state.subscriptionId);
-          } catch {
-            return false;
-          }
+        try {
+          const ids = state.subscriptionId ? [state.subscriptionId] : await subscriptionsForUrl.call(this, this.getNodeWebhookUrl('default') as string);
+          for (const id of ids) await deleteSubscription.call(this, id);
+        } catch {
+          return false;
         }
         clear(state);
         return true;
@@ -207,6 +210,14 @@ function clear(state: SubscriptionState): void {
   delete state.targetUrl;
 }
 
+/** The ids of the subscriptions whose target is `webhookUrl`. */
+async function subscriptionsForUrl(this: IHookFunctions | IWebhookFunctions, webhookUrl: string): Promise<string[]> {
+  const page = (await crmRequest.call(this, { method: 'GET', path: '/webhooks/subscriptions', qs: { target_url: webhookUrl, limit: 200 } })) as {
+    data: Array<{ id: string; target_url: string }>;
+  };
+  return page.data.filter((subscription) => targetMatches(subscription.target_url, webhookUrl)).map((subscription) => subscription.id);
+}
+
 async function deleteSubscription(this: IHookFunctions, id: string): Promise<void> {
   try {
     await crmRequest.call(this, { method: 'DELETE', path: `/webhooks/subscriptions/${id}` });
@@ -222,13 +233,7 @@ async function currentSecrets(this: IWebhookFunctions, state: SubscriptionState)
   if (cached && Date.now() - cached.at < REFRESH_INTERVAL_MS) return cached.secrets;
   const secrets: string[] = [];
   try {
-    let ids = state.subscriptionId ? [state.subscriptionId] : [];
-    if (ids.length === 0) {
-      const page = (await crmRequest.call(this, { method: 'GET', path: '/webhooks/subscriptions', qs: { target_url: webhookUrl, limit: 200 } })) as {
-        data: Array<{ id: string; target_url: string }>;
-      };
-      ids = page.data.filter((subscription) => targetMatches(subscription.target_url, webhookUrl)).map((subscription) => subscription.id);
-    }
+    const ids = state.subscriptionId ? [state.subscriptionId] : await subscriptionsForUrl.call(this, webhookUrl);
     for (const id of ids) {
       const response = (await crmRequest.call(this, { method: 'GET', path: `/webhooks/subscriptions/${id}/secret` })) as IDataObject;
       for (const secret of [response.secret, response.previous_secret]) if (typeof secret === 'string' && secret) secrets.push(secret);
