@@ -17,7 +17,7 @@ import {
   TRIGGER,
   webhookNode,
 } from './support/builders.js';
-import { isInstalled, n8nCall, n8nVersion, packedPackage, startN8n, type N8nProcess } from './support/n8n.js';
+import { isInstalled, n8nCall, n8nVersion, packedPackage, removePackedPackage, startN8n, type N8nProcess } from './support/n8n.js';
 import {
   activate,
   createCredential,
@@ -49,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await crm?.stop();
+  removePackedPackage();
 });
 
 /** Signs a body the way the CRM does (Standard Webhooks). */

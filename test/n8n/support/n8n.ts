@@ -38,6 +38,11 @@ export function isInstalled(v: N8nVersion): boolean {
  * node_modules: n8n-workflow then resolves to n8n's own copy, as after a community install.
  */
 let packed: string | null = null;
+export function removePackedPackage(): void {
+  if (packed) rmSync(path.dirname(packed), { recursive: true, force: true });
+  packed = null;
+}
+
 export function packedPackage(): string {
   if (packed) return packed;
   const dir = mkdtempSync(path.join(tmpdir(), 'junction-n8n-package-'));
