@@ -2,18 +2,13 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type RequestOptions, type TestApp } from './support/test-app.js';
+import { ISO_UTC, uniqueEmail, UUID } from './support/helpers.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const PASSWORD = 'correct horse battery staple';
 const USER_FIELDS = ['created_at', 'email', 'id', 'name', 'role', 'tenant_id', 'updated_at'];
 const API_TOKEN_FIELDS = ['created_at', 'expires_at', 'id', 'last_used_at', 'name', 'prefix'];
 // A V8 stack frame ("    at fn (file.ts:12:34)") or a serialized `stack` property.
 const STACK_TRACE = /\bat\s+\S*\s*\(?[^\s()]+:\d+:\d+\)?|"stack"\s*:/;
-
-function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
-}
 
 function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');

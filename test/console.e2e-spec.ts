@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleBuildDir } from '../src/console/serve-console.js';
 import { registerAccount, startTestApp, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
+import { sleep } from './support/helpers.js';
 
 // What the web console needs from the server: the console itself at /console, and the parts of the API it
 // shows that the API did not have before (a delivery's target URL and request headers as sent).
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the web console and the API parts it needs', () => {
   let t: TestApp;

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
+import { uniqueEmail } from './support/helpers.js';
 
 const BATCH = '/api/contacts/batch';
 
@@ -18,7 +18,7 @@ describe('POST /api/contacts/batch', () => {
     await t?.close();
   });
 
-  const email = (prefix = 'batch'): string => `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
+  const email = (prefix = 'batch'): string => uniqueEmail(prefix);
 
   const batch = (contacts: unknown, options: { account?: RegisteredAccount; atomic?: boolean } = {}): Promise<ApiResponse> =>
     t.request('POST', BATCH, {

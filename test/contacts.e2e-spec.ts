@@ -1,9 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
+import { ISO_UTC, uniqueEmail, UUID } from './support/helpers.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const CONTACT_FIELDS = [
   'company',
   'created_at',
@@ -17,11 +16,6 @@ const CONTACT_FIELDS = [
   'tenant_id',
   'updated_at',
 ];
-
-/** An email no other test uses, with a readable prefix. */
-function uniqueEmail(prefix = 'contact'): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
-}
 
 /** The opaque cursor format, forged so the service's own checks pass but the values are wrong. */
 function forgeCursor(createdAt: string, id: string): string {
@@ -38,7 +32,7 @@ describe('contacts', () => {
 
   /** Creates a contact that must succeed, and returns its body. */
   const createOk = async (account: RegisteredAccount, body: Record<string, unknown> = {}): Promise<Record<string, any>> => {
-    const response = await createContact(account, { email: uniqueEmail(), ...body });
+    const response = await createContact(account, { email: uniqueEmail('contact'), ...body });
     expect(response.status, JSON.stringify(response.body)).toBe(201);
     return response.body as Record<string, any>;
   };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, createSubscription, registerTenant, startAppProcess, stopAllAppProcesses, type AppProcess } from './support/app-process.js';
 import { PrivatePostgres } from './support/private-postgres.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
+import { sleep } from './support/helpers.js';
 
 /**
  * PostgreSQL restarted under load (issue 13): the built app runs on a cluster this file owns; inbound
@@ -30,7 +31,6 @@ const APP_ENV = {
   WEBHOOK_POLL_INTERVAL_MS: '250',
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Answer {
   status: number;

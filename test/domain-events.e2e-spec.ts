@@ -1,13 +1,12 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactsService } from '../src/contacts/contacts.service.js';
 import { DomainEventPublisher, type PublishedEvent } from '../src/events/domain-event-publisher.js';
 import { EVENT_CATALOG, type EventName } from '../src/events/event-catalog.js';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
+import { ISO_UTC_MS, uniqueEmail } from './support/helpers.js';
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 interface StoredEvent {
   id: string;
@@ -15,10 +14,6 @@ interface StoredEvent {
   event_name: string;
   payload: Record<string, any>;
   occurred_at: Date;
-}
-
-function uniqueEmail(prefix = 'event'): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
 }
 
 describe('domain events', () => {
@@ -48,7 +43,7 @@ describe('domain events', () => {
     t.request('POST', '/api/contacts', { token: account.token, body });
 
   const createOk = async (body: Record<string, unknown> = {}): Promise<Record<string, any>> => {
-    const response = await createContact({ email: uniqueEmail(), ...body });
+    const response = await createContact({ email: uniqueEmail('event'), ...body });
     expect(response.status, JSON.stringify(response.body)).toBe(201);
     return response.body as Record<string, any>;
   };
@@ -64,7 +59,7 @@ describe('domain events', () => {
     expect(event.payload.event_id).toBe(event.id);
     expect(event.payload.event_name).toBe(event.event_name);
     expect(event.payload.tenant_id).toBe(event.tenant_id);
-    expect(event.payload.occurred_at).toMatch(ISO_UTC);
+    expect(event.payload.occurred_at).toMatch(ISO_UTC_MS);
     expect(event.payload.occurred_at).toBe(event.occurred_at.toISOString());
   };
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactsService } from '../src/contacts/contacts.service.js';
 import { registerAccount, startTestApp, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
+import { sleep, uniqueEmail } from './support/helpers.js';
 
 const FEED = '/api/events';
 
@@ -27,7 +28,7 @@ describe('event feed', () => {
     await t?.close();
   });
 
-  const email = (prefix = 'feed'): string => `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
+  const email = (prefix = 'feed'): string => uniqueEmail(prefix);
 
   const createContact = async (account: RegisteredAccount = alice, body: Record<string, unknown> = {}): Promise<Record<string, any>> => {
     const response = await t.request('POST', '/api/contacts', { token: account.token, body: { email: email(), ...body } });
@@ -70,7 +71,7 @@ describe('event feed', () => {
       events.push(...next.events);
       cursor = next.cursor;
       if (done(events)) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     } while (Date.now() < deadline);
     return { events, cursor };
   };
@@ -176,7 +177,7 @@ describe('event feed', () => {
       seen.push(...page.data);
       cursor = page.next_cursor;
       if (seen.length >= 6 && !page.has_more) break;
-      if (!page.has_more) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!page.has_more) await sleep(50);
     }
     // user.created at registration, then the five contacts, in write order.
     expect(seen.map((e) => e.event_name)).toEqual(['user.created', ...made.map(() => 'contact.created')]);
@@ -216,7 +217,7 @@ describe('event feed', () => {
         const page = await poll({ after: next }, bob);
         events.push(...page.data);
         next = page.next_cursor;
-        if (!page.has_more) await new Promise((resolve) => setTimeout(resolve, 50));
+        if (!page.has_more) await sleep(50);
       }
       expect(events.map((e) => e.event_name)).toEqual(['contact.created']);
       const [stored] = await t.sql<{ id: string }>(`SELECT id FROM domain_events WHERE tenant_id = $1 AND event_name = 'webhook.test'`, [bob.tenantId]);
@@ -258,7 +259,7 @@ describe('event feed', () => {
     for (let i = 0; i < 100; i++) {
       first = await poll({ limit: 2 }, dave);
       if (first.data.length === 2) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     expect(first!.data.map((e) => e.event_name)).toEqual(['user.created', 'contact.created']);
     // Retention prunes everything up to the third event: the cursor now points before the oldest kept one.

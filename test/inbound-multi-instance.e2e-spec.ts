@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, registerTenant, startAppProcess, stopAllAppProcesses, type Account, type AppProcess } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { sleep } from './support/helpers.js';
 
 /**
  * Inbound processing with several app processes (the BUILT app, `npm run build` first) on one database:
@@ -14,7 +15,6 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 const APP_ENV = { INBOUND_RATE_LIMIT: '1000000', INBOUND_RATE_BURST: '1000000', INBOUND_POLL_INTERVAL_MS: '200' };
 const SENDERS = 50;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Sender extends Account {
   apiKey: string;

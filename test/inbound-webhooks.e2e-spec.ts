@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { ISO_UTC, sleep, uniqueEmail, UUID } from './support/helpers.js';
 
 /**
  * Inbound webhooks (SPEC.md "Inbound webhooks", issue 5) end to end on real PostgreSQL: the seed guide's
@@ -10,14 +11,10 @@ import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receive
  * the outbound webhooks they cause, through a real HTTP receiver), the events API, retry and metrics.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const SEED_RESPONSE_KEYS = ['event_name', 'id', 'payload', 'received_at', 'status', 'tenant_id'];
 const FINAL = ['processed', 'failed', 'ignored'];
 const PASSWORD = 'correct horse battery staple';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const uniqueEmail = (name: string) => `${name}-${randomBytes(4).toString('hex')}@example.com`;
 
 /** The seed guide's lead.captured body (n8n's HTTP Request node), with its template expressions filled in. */
 function seedLead(email: string): Record<string, unknown> {

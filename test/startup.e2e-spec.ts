@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { freePort, runAppToExit, startAppProcess, stopAllAppProcesses } from './support/app-process.js';
+import { runAppToExit, startAppProcess, stopAllAppProcesses } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { freePort } from './support/helpers.js';
 
 /**
  * Start-up of the BUILT app as a user meets it: a port already taken, a database that cannot be reached, and

@@ -3,8 +3,8 @@ import { STATUS_CODES } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TenantsService } from '../src/tenants/tenants.service.js';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
+import { ISO_UTC } from './support/helpers.js';
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const KEY_RESPONSE_FIELDS = ['api_key', 'created_at', 'prefix', 'previous_key_expires_at', 'tenant_id'];
 const TENANT_FIELDS = ['created_at', 'id', 'name', 'updated_at', 'webhook_api_key_created_at', 'webhook_api_key_prefix', 'webhook_api_key_set'];
 

@@ -1,17 +1,12 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
+import { ISO_UTC, uniqueEmail, UUID } from './support/helpers.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const USER_FIELDS = ['created_at', 'email', 'id', 'name', 'role', 'tenant_id', 'updated_at'];
 const PASSWORD = 'a long enough password';
-
-function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
-}
 
 function expectError(response: ApiResponse, status: number): void {
   expect(response.status, JSON.stringify(response.body)).toBe(status);

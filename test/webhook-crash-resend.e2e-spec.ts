@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContacts, createSubscription, registerTenant, startAppProcess, stopAllAppProcesses } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
+import { sleep } from './support/helpers.js';
 
 /**
  * How much a SIGKILL makes the outbox send again (issue 13): the built app is killed in the middle of a burst of
@@ -23,7 +24,6 @@ const APP_ENV = {
   WEBHOOK_MAX_CONCURRENCY_PER_SUBSCRIPTION: '5',
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('outbound webhooks: re-sends after a SIGKILL during a burst of creates (built app as a child process)', () => {
   let database: TestDatabase;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContacts, createSubscription, registerTenant, startAppProcess, stopAllAppProcesses, type AppProcess } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { sleep } from './support/helpers.js';
 
 /**
  * Crash safety of the outbox: the built app as a child process is SIGKILLed while deliveries are in flight;
@@ -29,7 +30,6 @@ const APP_ENV = {
   WEBHOOK_POLL_INTERVAL_MS: '250',
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function distinctEvents(received: ReceivedWebhook[]): Set<string> {
   return new Set(received.filter((r) => r.path === HOOK).map((r) => String(r.body?.event_id)));

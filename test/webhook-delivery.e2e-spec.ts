@@ -4,15 +4,14 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { ISO_UTC, sleep } from './support/helpers.js';
 
 const SUBSCRIPTIONS = '/api/webhooks/subscriptions';
 const DELIVERIES = '/api/webhooks/deliveries';
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 /** WEBHOOK_RETRY_SCHEDULE below: three retries after the first attempt. */
 const SCHEDULE_LENGTH = 3;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns something truthy, or fails after `timeoutMs` saying what it waited for. */
 async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 5_000): Promise<T> {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callApi, createContacts, createSubscription, registerTenant, startAppProcess, stopAllAppProcesses, type AppProcess } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { sleep } from './support/helpers.js';
 
 /**
  * Two app processes (built app, both delivery workers running) on one database: PostgreSQL is the only
@@ -13,7 +14,6 @@ const EVENTS = 1000;
 const HOOKS = ['/first', '/second'];
 const APP_ENV = { WEBHOOK_POLL_INTERVAL_MS: '250' };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The instance's own count of successful deliveries, from its Prometheus metrics. */
 async function succeededBy(app: AppProcess): Promise<number> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount, startTestApp, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
+import { sleep } from './support/helpers.js';
 
 describe('webhook secrets at rest', () => {
   let t: TestApp;
@@ -42,7 +43,7 @@ describe('webhook secrets at rest', () => {
 
     let delivery: any;
     for (let i = 0; i < 50 && delivery?.status !== 'failed'; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       const list = await t.request('GET', '/api/webhooks/deliveries', { token: account.token, query: { subscription_id: created.body.id } });
       delivery = list.body.data[0];
     }

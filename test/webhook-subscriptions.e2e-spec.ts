@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/common/crypto/secret-box.js';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
+import { ISO_UTC, sleep, UUID } from './support/helpers.js';
 
 const SUBSCRIPTIONS = '/api/webhooks/subscriptions';
 /** The catalog as SPEC.md lists it (written out, not imported, so a name dropped from the code fails here). */
@@ -21,8 +22,6 @@ const SPEC_CATALOG = [
   'webhook.subscription.disabled',
 ];
 const SEED_FIELDS = ['id', 'tenant_id', 'event_name', 'target_url', 'enabled', 'created_at', 'updated_at'];
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('webhook subscriptions', () => {
   let t: TestApp;
@@ -589,7 +588,7 @@ describe('webhook subscriptions', () => {
       const deadline = Date.now() + 5_000;
       let failed: Array<{ id: string }> = [];
       while (failed.length < targets.length && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
         failed = (await production.request('GET', '/api/webhooks/deliveries', { token: owner.token, query: { status: 'failed' } })).body.data;
       }
       expect(failed).toHaveLength(targets.length);

@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, sleep } from '../support/helpers.js';
 
 /**
  * The built app as a user runs it after a fresh clone: `node dist/src/main.js`, no DATABASE_URL, so it
@@ -33,17 +33,6 @@ interface RunningApp {
   output: () => string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -57,7 +46,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   return condition();
 }
@@ -120,7 +109,7 @@ describe('the built app on its embedded PostgreSQL', () => {
       } catch {
         // not listening yet
       }
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
     throw new Error(`GET /api/health did not answer 200 within ${START_TIMEOUT_MS} ms:\n${output}`);
   }
@@ -202,7 +191,7 @@ describe('the built app on its embedded PostgreSQL', () => {
       const page = await api(app, 'GET', '/api/events', undefined, token);
       expect(page.status).toBe(200);
       feed = page.body.data.map((event: { event_name: string }) => event.event_name);
-      if (feed.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (feed.length < 2) await sleep(100);
     }
     expect(feed).toEqual(['user.created', 'contact.created']);
 

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, sleep } from './helpers.js';
 
 /**
  * The BUILT app (`node dist/src/main.js`) as a child process, for tests that need a real process: SIGKILL
@@ -48,7 +48,7 @@ export function ensureBuilt(): Promise<void> {
         const held = statSync(lock, { throwIfNoEntry: false });
         if (held && Date.now() - held.mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
         if (Date.now() > deadline) throw new Error(`waited 180 s for another process to build (lock ${lock})`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
         continue;
       }
       try {
@@ -71,19 +71,6 @@ export function ensureBuilt(): Promise<void> {
     }
   })();
   return built;
-}
-
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ExitInfo {
@@ -208,7 +195,7 @@ export async function startAppProcess(options: StartAppOptions): Promise<AppProc
     } catch (error) {
       last = (error as { cause?: { code?: string } }).cause?.code ?? String(error);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   await handle.stop(5_000);
   throw new Error(`app process ${pid} did not answer GET /api/health 200 within the start timeout (last: ${last}):\n${output}`);

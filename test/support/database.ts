@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { sleep } from './helpers.js';
 
 export interface TestDatabase {
   url: string;
@@ -36,7 +37,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
             break;
           } catch (error) {
             if ((error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            await sleep(100);
           }
         }
       } finally {

