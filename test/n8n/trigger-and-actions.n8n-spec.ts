@@ -31,6 +31,7 @@ import {
   waitFor,
   type Workflow,
 } from './support/workflows.js';
+import { sleep } from '../support/helpers.js';
 
 /**
  * The n8n community package inside a real n8n, on every version listed in N8N_E2E_VERSIONS (default: the
@@ -182,7 +183,7 @@ describe.each(VERSIONS)('n8n %s', (version) => {
       expect(genuine.status).toBe(200);
       const all = await finishedExecutions(n8n, workflowId, 2);
       expect(nodeOutput(all[1], 'Junction CRM Trigger')![0]).toMatchObject({ email: 'mallory@example.com' });
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await sleep(1_500);
       expect(await executions(n8n, workflowId)).toHaveLength(2);
     });
 

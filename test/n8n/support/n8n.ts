@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, ROOT_DIR } from '../../support/app-process.js';
+import { ROOT_DIR } from '../../support/app-process.js';
+import { freePort, sleep } from '../../support/helpers.js';
 
 /**
  * A real n8n, from the installs that integrations/n8n-nodes-junction-crm/e2e/install-n8n.sh keeps under
@@ -178,7 +179,7 @@ export async function startN8n(version: N8nVersion, options: { echo?: boolean; s
     } catch (error) {
       last = (error as { cause?: { code?: string } }).cause?.code ?? String(error);
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   await stop();
   throw new Error(`n8n ${version.version} was not ready within the start timeout (last: ${last}):\n${output}`);
