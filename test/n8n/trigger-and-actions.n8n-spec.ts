@@ -363,7 +363,8 @@ describe.each(VERSIONS)('n8n %s', (version) => {
       const missing = out('Contact: get missing')[0];
       const direct = await crmGet(crm, actionTenant, `/contacts/${MISSING_ID}`);
       expect(direct.status).toBe(404);
-      expect(missing).toMatchObject({ error: direct.body.message, code: 404 });
+      expect(missing).toMatchObject({ error: direct.body.message, code: 'CONTACT_NOT_FOUND' });
+      expect(direct.body.code).toBe('CONTACT_NOT_FOUND');
     });
 
     it('a CRM error fails the node with the CRM’s message when Continue On Fail is off', async () => {
