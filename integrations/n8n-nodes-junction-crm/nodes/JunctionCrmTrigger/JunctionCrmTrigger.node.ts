@@ -8,9 +8,9 @@ import type {
   IWebhookFunctions,
   IWebhookResponseData,
 } from 'n8n-workflow';
-import { NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { crmRequest } from '../shared/api';
-import { subscriptionDescription, targetMatches } from '../shared/subscription';
+import { parseFilter, sameFilter, subscriptionDescription, targetMatches } from '../shared/subscription';
 import { verifyDelivery, type HeaderBag } from '../shared/signature';
 
 /** What the trigger keeps in the workflow's static data (per node) between activation and deactivation. */
@@ -61,7 +61,15 @@ export class JunctionCrmTrigger implements INodeType {
         description:
           'The event that starts the workflow: one event, or a pattern such as <code>deal.*</code> or <code>*</code>. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
       },
-      // The subscription filter (issue 15) does not exist in the CRM yet; this trigger gets its parameter once it does.
+      {
+        displayName: 'Filter',
+        name: 'filter',
+        type: 'json',
+        default: '',
+        placeholder: '{"stage": "won"}',
+        description:
+          'Only events whose body contains this JSON object start the workflow, e.g. <code>{"stage": "won"}</code> for won deals. The CRM applies it, so other events are not even sent. Leave empty for every event.',
+      },
       {
         displayName: 'Options',
         name: 'options',
@@ -125,6 +133,8 @@ export class JunctionCrmTrigger implements INodeType {
           clear(state);
           return false;
         }
+        // Another filter: create() registers the same event and URL again, which applies it.
+        if (!sameFilter(subscription.filter, filterParameter.call(this))) return false;
         // A disabled subscription, or one whose secret we lost, is registered again (which re-enables it).
         return subscription.enabled === true && !!state.secret;
       },
@@ -141,6 +151,7 @@ export class JunctionCrmTrigger implements INodeType {
             event_name: event,
             target_url: webhookUrl,
             enabled: true,
+            filter: filterParameter.call(this),
             description: subscriptionDescription(this.getWorkflow().name, this.getNode().name),
           },
         })) as IDataObject & { id: string; secret: string; enabled: boolean };
@@ -200,6 +211,15 @@ export class JunctionCrmTrigger implements INodeType {
     const options = this.getNodeParameter('options', {}) as { includeHeaders?: boolean };
     const json: IDataObject = options.includeHeaders ? { ...payload, headers: headers as IDataObject } : payload;
     return { workflowData: [this.helpers.returnJsonArray([json])] };
+  }
+}
+
+/** The Filter parameter as the subscription's filter (null when empty: re-registering then removes a previous one). */
+function filterParameter(this: IHookFunctions): IDataObject | null {
+  try {
+    return parseFilter(this.getNodeParameter('filter', '')) as IDataObject | null;
+  } catch (error) {
+    throw new NodeOperationError(this.getNode(), (error as Error).message);
   }
 }
 

@@ -5,6 +5,7 @@ import type {
   IHttpRequestMethods,
   IHttpRequestOptions,
   ILoadOptionsFunctions,
+  IPollFunctions,
   IWebhookFunctions,
   JsonObject,
 } from 'n8n-workflow';
@@ -12,7 +13,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 export const CREDENTIAL_NAME = 'junctionCrmApi';
 
-export type CrmContext = IExecuteFunctions | IHookFunctions | ILoadOptionsFunctions | IWebhookFunctions;
+export type CrmContext = IExecuteFunctions | IHookFunctions | ILoadOptionsFunctions | IPollFunctions | IWebhookFunctions;
 
 export interface CrmCredentials {
   baseUrl: string;
