@@ -14,6 +14,7 @@ import {
   n8nRestLoadOptions,
   standInForStripe,
   THIRD_PARTY,
+  POLL_TRIGGER,
   TRIGGER,
   webhookNode,
 } from './support/builders.js';
@@ -535,5 +536,88 @@ describe.each(VERSIONS)('n8n %s', (version) => {
       if (subscriptionId) await callApi(crm.app.url, 'DELETE', `/webhooks/subscriptions/${subscriptionId}`, { token: triggerTenant.token });
       await unsubscribed(triggerTenant, url);
     }
+  });
+
+  describe('the poll trigger and the trigger filter', () => {
+    it('the poll trigger, active on n8n’s shortest schedule (every minute), emits a real change as the feed’s envelopes, oldest first', async () => {
+      const tenant = await newTenant(crm, `poll-${version}`);
+      const credentialId = await createCredential(n8n, `Junction CRM (poll ${version})`, 'junctionCrmApi', { baseUrl: crm.baseUrl, apiToken: tenant.apiToken, tenantId: tenant.tenantId });
+      const workflowId = await createWorkflow(n8n, {
+        name: 'e2e poll trigger',
+        nodes: [
+          {
+            name: 'Junction CRM Poll Trigger',
+            type: POLL_TRIGGER,
+            typeVersion: 1,
+            position: [0, 0],
+            parameters: { event: 'deal.*', pollTimes: { item: [{ mode: 'everyMinute' }] } },
+            credentials: { junctionCrmApi: { id: credentialId, name: `Junction CRM (poll ${version})` } },
+          },
+        ],
+        connections: {},
+      });
+      const activated = await n8nCall(n8n, 'POST', `/api/v1/workflows/${workflowId}/activate`);
+      expect(activated.status, JSON.stringify(activated.body)).toBe(200);
+      // Activation runs the first poll (after=latest, nothing emitted); give n8n 2.x, which finishes activating after answering, a moment.
+      await waitFor('the workflow to be active', async () => (await n8nCall(n8n, 'GET', `/api/v1/workflows/${workflowId}`)).body?.active === true);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const run = randomBytes(4).toString('hex');
+      const deal = await callApi(crm.app.url, 'POST', '/deals', { token: tenant.token, body: { title: `Polled ${run}`, value: 500, stage: 'negotiation' } });
+      expect(deal.status).toBe(201);
+      await callApi(crm.app.url, 'PATCH', `/deals/${deal.body.id}`, { token: tenant.token, body: { stage: 'won' } });
+      // The next minute's poll (maybe two, if one falls between the two changes).
+      const items = await waitFor(
+        'the poll trigger’s executions with the deal’s events',
+        async () => {
+          const all = (await executions(n8n, workflowId)).filter((execution) => execution.finished).sort((a, b) => Number(a.id) - Number(b.id));
+          const polled = all.flatMap((execution) => nodeOutput(execution, 'Junction CRM Poll Trigger') ?? []);
+          return polled.some((item) => item.event_name === 'deal.stage_changed') ? polled : undefined;
+        },
+        150_000,
+        1_000,
+      );
+      expect(items[0]).toMatchObject({ event_name: 'deal.created', deal_id: deal.body.id, title: `Polled ${run}`, tenant_id: tenant.tenantId });
+      expect(items[items.length - 1]).toMatchObject({ event_name: 'deal.stage_changed', deal_id: deal.body.id, stage: 'won' });
+      expect(new Set(items.map((item) => item.event_id)).size).toBe(items.length);
+      for (const item of items) expect(item).toEqual((await crmGet(crm, tenant, `/events/${item.event_id}`)).body);
+      const deactivated = await n8nCall(n8n, 'POST', `/api/v1/workflows/${workflowId}/deactivate`);
+      expect(deactivated.status).toBe(200);
+    }, 200_000);
+
+    it('the webhook trigger with the filter {"stage":"won"}: a deal moved to lost starts no execution, to won starts one', async () => {
+      const webhookId = randomUUID();
+      const webhookUrl = `${n8n.baseUrl}/webhook/${webhookId}/webhook`;
+      const workflowId = await createWorkflow(n8n, {
+        name: 'e2e trigger filter',
+        nodes: [
+          {
+            name: 'Junction CRM Trigger',
+            type: TRIGGER,
+            typeVersion: 1,
+            position: [0, 0],
+            webhookId,
+            parameters: { event: 'deal.stage_changed', filter: '{"stage": "won"}', options: {} },
+            credentials: { junctionCrmApi: { id: credentials.trigger, name: 'Junction CRM (trigger)' } },
+          },
+        ],
+        connections: {},
+      });
+      await activate(n8n, workflowId, webhookUrl);
+      const [subscription] = await subscribed(triggerTenant, webhookUrl);
+      expect(subscription.filter).toEqual({ stage: 'won' });
+      const run = randomBytes(4).toString('hex');
+      const deal = await callApi(crm.app.url, 'POST', '/deals', { token: triggerTenant.token, body: { title: `Filtered ${run}`, value: 10, stage: 'negotiation' } });
+      await callApi(crm.app.url, 'PATCH', `/deals/${deal.body.id}`, { token: triggerTenant.token, body: { stage: 'lost' } });
+      await callApi(crm.app.url, 'PATCH', `/deals/${deal.body.id}`, { token: triggerTenant.token, body: { stage: 'won' } });
+      const [won] = await finishedExecutions(n8n, workflowId, 1);
+      expect(nodeOutput(won, 'Junction CRM Trigger')).toEqual([expect.objectContaining({ event_name: 'deal.stage_changed', deal_id: deal.body.id, stage: 'won', previous_stage: 'lost' })]);
+      // The move to lost made no delivery at all: the CRM's delivery log for this subscription has the won one only.
+      const deliveries = await crmGet(crm, triggerTenant, `/webhooks/deliveries?subscription_id=${subscription.id}&limit=200`);
+      const mine = (deliveries.body.data ?? []).filter((delivery: any) => delivery.subscription_id === subscription.id);
+      expect(mine).toHaveLength(1);
+      expect((await executions(n8n, workflowId)).length).toBe(1);
+      await deactivate(n8n, workflowId, webhookUrl);
+      await unsubscribed(triggerTenant, webhookUrl);
+    });
   });
 });

@@ -8,6 +8,7 @@ import { nodeError, nodeOutput, ranNodes, type Execution, type Workflow, type Wo
 /** The workflows the n8n e2e builds or loads, and what it checks in their executions. */
 
 export const TRIGGER = 'n8n-nodes-junction-crm.junctionCrmTrigger';
+export const POLL_TRIGGER = 'n8n-nodes-junction-crm.junctionCrmPollTrigger';
 export const ACTION = 'n8n-nodes-junction-crm.junctionCrm';
 export const EXAMPLES_DIR = path.join(PACKAGE_DIR, 'examples');
 export const THIRD_PARTY = new Set(['n8n-nodes-base.sendGrid', 'n8n-nodes-base.hubspot']);
