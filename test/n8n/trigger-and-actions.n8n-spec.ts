@@ -602,9 +602,19 @@ describe.each(VERSIONS)('n8n %s', (version) => {
         ],
         connections: {},
       });
+      // A subscription left over for this event and URL with another filter (as after an n8n restart with the
+      // Filter changed meanwhile): activation registers again, which applies the node's filter to that one.
+      const leftOver = await callApi(crm.app.url, 'POST', '/webhooks/subscriptions', {
+        token: triggerTenant.token,
+        body: { event_name: 'deal.stage_changed', target_url: webhookUrl, filter: { stage: 'lost' } },
+      });
+      expect(leftOver.status).toBe(201);
       await activate(n8n, workflowId, webhookUrl);
-      const [subscription] = await subscribed(triggerTenant, webhookUrl);
-      expect(subscription.filter).toEqual({ stage: 'won' });
+      const subscription = await waitFor('the filter applied', async () => {
+        const all = await subscriptionsFor(triggerTenant, webhookUrl);
+        return all.length === 1 && all[0].filter?.stage === 'won' ? all[0] : undefined;
+      });
+      expect(subscription).toMatchObject({ id: leftOver.body.id, filter: { stage: 'won' }, enabled: true });
       const run = randomBytes(4).toString('hex');
       const deal = await callApi(crm.app.url, 'POST', '/deals', { token: triggerTenant.token, body: { title: `Filtered ${run}`, value: 10, stage: 'negotiation' } });
       await callApi(crm.app.url, 'PATCH', `/deals/${deal.body.id}`, { token: triggerTenant.token, body: { stage: 'lost' } });
