@@ -183,6 +183,30 @@ export function Field({ label, children, hint }: { label: string; children: (id:
   );
 }
 
+/** A labelled filter dropdown: "any" (the empty value) first, then the options; reports the chosen value. */
+export function SelectFilter({ label, value, any, options, onChange }: {
+  label: string;
+  value: string;
+  any: string;
+  options: ReadonlyArray<{ value: string; label: string }>;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field label={label}>
+      {(fieldId) => (
+        <select id={fieldId} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+          <option value="">{any}</option>
+          {options.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 /** Runs an action, tracking busy state and its error. */
 export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>): { run: (...args: A) => Promise<R | undefined>; busy: boolean; error: unknown; clear: () => void } {
   const [busy, setBusy] = useState(false);

@@ -1,6 +1,6 @@
 import { api, call, type Schemas } from '../api/client';
 import { href, navigate, useRoute, withParams } from '../router';
-import { ErrorMessage, Field, formatTime, Json, Loading, Pager, Status, TableRegion, useAction, useIsAdmin, useLoad, usePoll } from '../ui';
+import { ErrorMessage, formatTime, Json, Loading, Pager, Status, TableRegion, useAction, useIsAdmin, useLoad, usePoll, SelectFilter } from '../ui';
 import { RecoverFailed } from './recover-failed';
 
 const STATUSES = ['pending', 'succeeded', 'failed'] as const;
@@ -37,43 +37,24 @@ function DeliveryList() {
       <h1>Deliveries</h1>
       <p class="muted">Every event sent to a subscription, newest first, with each attempt.</p>
       <div class="filters">
-        <Field label="Subscription">
-          {(fieldId) => (
-            <select id={fieldId} value={subscriptionId} onChange={(e) => filter({ subscription_id: e.currentTarget.value })}>
-              <option value="">All subscriptions</option>
-              {(subscriptions.data?.data ?? []).map((subscription) => (
-                <option key={subscription.id} value={subscription.id}>
-                  {subscriptionLabel.get(subscription.id)}
-                </option>
-              ))}
-              {subscriptionId && !subscriptionLabel.has(subscriptionId) && <option value={subscriptionId}>{subscriptionId}</option>}
-            </select>
-          )}
-        </Field>
-        <Field label="Status">
-          {(fieldId) => (
-            <select id={fieldId} value={status} onChange={(e) => filter({ status: e.currentTarget.value })}>
-              <option value="">Any status</option>
-              {STATUSES.map((value) => (
-                <option key={value} value={value}>
-                  {value}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Event">
-          {(fieldId) => (
-            <select id={fieldId} value={eventName} onChange={(e) => filter({ event_name: e.currentTarget.value })}>
-              <option value="">Any event</option>
-              {(catalog.data?.data ?? []).map((type) => (
-                <option key={type.name} value={type.name}>
-                  {type.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectFilter
+          label="Subscription"
+          value={subscriptionId}
+          any="All subscriptions"
+          options={[
+            ...(subscriptions.data?.data ?? []).map((subscription) => ({ value: subscription.id, label: subscriptionLabel.get(subscription.id) ?? subscription.id })),
+            ...(subscriptionId && !subscriptionLabel.has(subscriptionId) ? [{ value: subscriptionId, label: subscriptionId }] : []),
+          ]}
+          onChange={(value) => filter({ subscription_id: value })}
+        />
+        <SelectFilter label="Status" value={status} any="Any status" options={STATUSES.map((value) => ({ value, label: value }))} onChange={(value) => filter({ status: value })} />
+        <SelectFilter
+          label="Event"
+          value={eventName}
+          any="Any event"
+          options={(catalog.data?.data ?? []).map((type) => ({ value: type.name, label: type.name }))}
+          onChange={(value) => filter({ event_name: value })}
+        />
       </div>
       {admin && subscriptionId && <RecoverFailed subscriptionId={subscriptionId} onRecovered={list.reload} />}
       <ErrorMessage error={list.error} />

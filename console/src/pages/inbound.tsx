@@ -1,6 +1,6 @@
 import { api, call } from '../api/client';
 import { href, navigate, useRoute, withParams } from '../router';
-import { CopyButton, ErrorMessage, Field, formatTime, Json, Loading, Pager, Status, TableRegion, useAction, useIsAdmin, useLoad, useMe, usePoll } from '../ui';
+import { CopyButton, ErrorMessage, Field, formatTime, Json, Loading, Pager, Status, TableRegion, useAction, useIsAdmin, useLoad, useMe, usePoll, SelectFilter } from '../ui';
 
 const STATUSES = ['received', 'processing', 'processed', 'failed', 'ignored'] as const;
 type InboundStatus = (typeof STATUSES)[number];
@@ -26,18 +26,7 @@ function InboundList() {
       <h1>Inbound events</h1>
       <p class="muted">Events your workflows sent in, newest first, and what the CRM made of them.</p>
       <div class="filters">
-        <Field label="Status">
-          {(fieldId) => (
-            <select id={fieldId} value={status} onChange={(e) => filter({ status: e.currentTarget.value })}>
-              <option value="">Any status</option>
-              {STATUSES.map((value) => (
-                <option key={value} value={value}>
-                  {value}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectFilter label="Status" value={status} any="Any status" options={STATUSES.map((value) => ({ value, label: value }))} onChange={(value) => filter({ status: value })} />
         <form
           class="inline-form"
           onSubmit={(event) => {

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, call, type Schemas } from '../api/client';
 import { href, navigate, useRoute, withParams } from '../router';
-import { ErrorMessage, Field, formatTime, Json, Loading, Pager, ShownValue, Status, TableRegion, useAction, useIsAdmin, useLoad } from '../ui';
+import { ErrorMessage, Field, formatTime, Json, Loading, Pager, ShownValue, Status, TableRegion, useAction, useIsAdmin, useLoad, SelectFilter } from '../ui';
 import { RecoverFailed } from './recover-failed';
 import { SubscriptionForm } from './subscription-form';
 
@@ -35,15 +35,16 @@ function SubscriptionList() {
       </div>
       <p class="muted">Each subscription sends one event (or a pattern such as contact.*) to a workflow URL, signed with its secret.</p>
       <div class="filters">
-        <Field label="Status">
-          {(fieldId) => (
-            <select id={fieldId} value={enabled} onChange={(e) => navigate('/subscriptions', withParams(route, { enabled: e.currentTarget.value, cursor: undefined }))}>
-              <option value="">All</option>
-              <option value="true">Enabled</option>
-              <option value="false">Disabled</option>
-            </select>
-          )}
-        </Field>
+        <SelectFilter
+          label="Status"
+          value={enabled}
+          any="All"
+          options={[
+            { value: 'true', label: 'Enabled' },
+            { value: 'false', label: 'Disabled' },
+          ]}
+          onChange={(value) => navigate('/subscriptions', withParams(route, { enabled: value, cursor: undefined }))}
+        />
       </div>
       <ErrorMessage error={list.error} />
       {list.loading && !list.data && <Loading what="subscriptions" />}
