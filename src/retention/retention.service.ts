@@ -114,8 +114,12 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
         if (total > 0) this.logger.log(counts, `Retention pruned ${total} rows`);
         return counts;
       } finally {
-        // A dropped connection has released the lock already.
-        await runner.query('SELECT pg_advisory_unlock($1::bigint)', [RETENTION_LOCK_KEY]).catch(() => undefined);
+        // A dropped connection has released the lock already; anything else is worth a line.
+        await runner
+          .query('SELECT pg_advisory_unlock($1::bigint)', [RETENTION_LOCK_KEY])
+          .catch((error: unknown) => {
+            if (!isDatabaseUnavailable(error)) this.logger.warn(`Releasing the retention lock failed: ${String(error)}`);
+          });
       }
     } finally {
       await runner.release();

@@ -78,7 +78,8 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    await this.releaseCutOffClaims().catch(() => undefined);
+    // Claims not handed back now go back when their lease runs out.
+    await this.releaseCutOffClaims().catch((error: unknown) => this.logger.warn(`Handing back ${this.toRelease.size} cut-off claims at shutdown failed: ${String(error)}`));
   }
 
   private async drain(): Promise<void> {
