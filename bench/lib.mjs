@@ -161,10 +161,10 @@ export async function runAutocannon({
 
 /** Runs `npm run build` when dist/src/main.js is missing. */
 export function ensureBuilt() {
-  if (existsSync(APP_ENTRY)) return;
-  console.error(`[bench] ${path.relative(ROOT_DIR, APP_ENTRY)} missing: running npm run build`);
-  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT_DIR, stdio: 'inherit' });
-  if (result.status !== 0 || !existsSync(APP_ENTRY)) throw new Error(`npm run build failed (exit ${result.status})`);
+  // The same freshness-checked build as `npm test` and `npm start` (scripts/build.mjs recompiles only what
+  // changed, and nothing when dist/ is current), so a benchmark never measures a stale build.
+  const result = spawnSync(process.execPath, [path.join(ROOT_DIR, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT_DIR, stdio: 'inherit' });
+  if (result.status !== 0 || !existsSync(APP_ENTRY)) throw new Error(`node scripts/build.mjs failed (exit ${result.status})`);
 }
 
 /** Keeps the last `limit` characters written to it, to explain a failed start. */

@@ -7,6 +7,7 @@ import { ContactsModule } from './contacts/contacts.module.js';
 import type { AppConfig } from './config/app.config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { NotificationsModule } from './database/notifications.module.js';
 import { DealsModule } from './deals/deals.module.js';
 import { EventsModule } from './events/events.module.js';
 import { EventFeedModule } from './events/feed/event-feed.module.js';
@@ -17,7 +18,9 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
 import { UsersModule } from './users/users.module.js';
-import { WebhooksModule } from './webhooks/webhooks.module.js';
+import { DeliveryModule } from './webhooks/delivery/delivery.module.js';
+import { InboundModule } from './webhooks/inbound/inbound.module.js';
+import { SubscriptionsModule } from './webhooks/subscriptions/subscriptions.module.js';
 
 @Module({})
 export class AppModule {
@@ -28,6 +31,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config)),
         DatabaseModule.forRoot(config, databaseUrl),
+        NotificationsModule,
         EventEmitterModule.forRoot({ wildcard: false }),
         ScheduleModule.forRoot(),
         EventsModule,
@@ -37,7 +41,9 @@ export class AppModule {
         UsersModule,
         TenantsModule,
         ContactsModule,
-        WebhooksModule,
+        SubscriptionsModule,
+        DeliveryModule,
+        InboundModule,
         DealsModule,
         InvoicesModule,
         EventFeedModule,

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from './config/app.config.js';
 import { buildDataSourceOptions } from './database/data-source.options.js';
 import { openDatabase } from './database/open-database.js';
 import { runMigrationsExclusively } from './database/run-migrations.js';
-import { TenantsService } from './tenants/tenants.service.js';
+import { InboundApiKeys } from './webhooks/inbound/api-key/inbound-api-keys.js';
 
 const USAGE = `Usage: npm run cli -- <command>
 
@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<void> {
     const graceIndex = args.indexOf('--grace-seconds');
     const grace = graceIndex >= 0 ? Number(args[graceIndex + 1]) : 0;
     if (!Number.isInteger(grace) || grace < 0) fail('--grace-seconds must be a whole number of seconds');
-    const key = await new TenantsService(dataSource).rotateWebhookApiKey(tenantId, grace);
+    const key = await new InboundApiKeys(dataSource).rotate(tenantId, grace);
     process.stdout.write(
       `Tenant:  ${key.tenant_id}\nAPI key: ${key.api_key}\n` +
         (key.previous_key_expires_at ? `The previous key works until ${key.previous_key_expires_at}.\n` : '') +

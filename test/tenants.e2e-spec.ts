@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TenantsService } from '../src/tenants/tenants.service.js';
+import { InboundApiKeys } from '../src/webhooks/inbound/api-key/inbound-api-keys.js';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { ISO_UTC } from './support/helpers.js';
 
@@ -20,7 +20,7 @@ function expectError(response: ApiResponse, status: number): void {
 
 describe('tenants', () => {
   let t: TestApp;
-  let tenants: TenantsService;
+  let keys: InboundApiKeys;
   let acme: RegisteredAccount;
   let globex: RegisteredAccount;
 
@@ -31,11 +31,11 @@ describe('tenants', () => {
     return response.body as Record<string, any>;
   };
 
-  const verify = (account: RegisteredAccount, key: string): Promise<boolean> => tenants.verifyWebhookApiKey(account.tenantId, key);
+  const verify = (account: RegisteredAccount, key: string): Promise<boolean> => keys.verify(account.tenantId, key);
 
   beforeAll(async () => {
     t = await startTestApp();
-    tenants = t.app.get(TenantsService);
+    keys = t.app.get(InboundApiKeys);
     [acme, globex] = await Promise.all([registerAccount(t, 'acme'), registerAccount(t, 'globex')]);
   });
 
@@ -112,7 +112,7 @@ describe('tenants', () => {
     const fresh = await registerAccount(t, 'keyless');
     const otherKey = (await rotate(acme)).api_key as string;
     expect(await verify(fresh, otherKey)).toBe(false);
-    expect(await tenants.verifyWebhookApiKey(randomUUID(), otherKey)).toBe(false);
+    expect(await keys.verify(randomUUID(), otherKey)).toBe(false);
   });
 
   describe('rotation', () => {
@@ -152,7 +152,7 @@ describe('tenants', () => {
       expect(await verify(acme, old)).toBe(true);
 
       await t.sql("UPDATE tenants SET previous_webhook_api_key_expires_at = now() - interval '1 second' WHERE id = $1", [acme.tenantId]);
-      // TenantsService caches key hashes for a few seconds (a change made elsewhere, like this UPDATE, is seen
+      // InboundApiKeys caches key hashes for a few seconds (a change made elsewhere, like this UPDATE, is seen
       // once that passes): move the clock on by half a minute, well within the 60 s grace were it not expired.
       vi.useFakeTimers({ toFake: ['Date'] });
       try {

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { Counter, Histogram, Registry } from 'prom-client';
 
-/** Prometheus metrics of this app instance (a registry of its own, so several instances can share a process). */
+/**
+ * Prometheus metrics of this app instance (a registry of its own, so several instances can share a process):
+ * the counters and histograms the workers update. The queues' gauges are registered by their owners
+ * (DeliveryQueueGauges, InboundEventsGauge).
+ */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -49,40 +51,4 @@ export class MetricsService {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
-
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    new Gauge({
-      name: 'junction_inbound_events',
-      help: 'Inbound events by status',
-      labelNames: ['status'] as const,
-      registers: [this.registry],
-      async collect() {
-        const rows = await dataSource.query<Array<{ status: string; count: string }>>(
-          `SELECT status, count(*) AS count FROM integration_events GROUP BY status`,
-        );
-        this.reset();
-        for (const row of rows) this.set({ status: row.status }, Number(row.count));
-      },
-    });
-    new Gauge({
-      name: 'junction_webhook_deliveries_due',
-      help: 'Pending webhook deliveries that are due now (the delivery queue depth)',
-      registers: [this.registry],
-      async collect() {
-        const [row] = await dataSource.query<Array<{ count: string }>>(
-          `SELECT count(*) AS count FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()`,
-        );
-        this.set(Number(row.count));
-      },
-    });
-    new Gauge({
-      name: 'junction_webhook_deliveries_pending',
-      help: 'Pending webhook deliveries, due now or waiting for a retry',
-      registers: [this.registry],
-      async collect() {
-        const [row] = await dataSource.query<Array<{ count: string }>>(`SELECT count(*) AS count FROM webhook_deliveries WHERE status = 'pending'`);
-        this.set(Number(row.count));
-      },
-    });
-  }
 }

@@ -1,11 +1,14 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
 import { isDatabaseUnavailable } from '../common/http/database-unavailable.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { WebhookDeliveryRepository } from '../webhooks/delivery/webhook-delivery.repository.js';
+import { IntegrationEventRepository } from '../webhooks/inbound/integration-event.repository.js';
+import { sql } from '../database/sql.js';
 
 /** The advisory lock key of the retention job (one instance prunes at a time); spells "JCRMRETN". */
 export const RETENTION_LOCK_KEY = '5351705651285120334';
@@ -39,6 +42,8 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly inboundEvents: IntegrationEventRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -74,36 +79,14 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
         const deadline = Date.now() + RUN_BUDGET_MS;
         const counts: PruneCounts = { webhook_deliveries: 0, integration_events: 0, domain_events: 0 };
         // Deliveries first: a domain event goes only once no delivery refers to it.
-        const statements: Array<[PrunedTable, string, number]> = [
-          [
-            'webhook_deliveries',
-            `DELETE FROM webhook_deliveries WHERE id IN (
-               SELECT id FROM webhook_deliveries
-                WHERE status <> 'pending' AND completed_at < now() - make_interval(days => $1)
-                ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-            this.config.deliveryRetentionDays,
-          ],
-          [
-            'integration_events',
-            `DELETE FROM integration_events WHERE id IN (
-               SELECT id FROM integration_events
-                WHERE status IN ('processed', 'ignored', 'failed') AND processed_at < now() - make_interval(days => $1)
-                ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-            this.config.inboundRetentionDays,
-          ],
-          [
-            'domain_events',
-            `DELETE FROM domain_events WHERE id IN (
-               SELECT e.id FROM domain_events e
-                WHERE e.occurred_at < now() - make_interval(days => $1)
-                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
-                ORDER BY e.occurred_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED)`,
-            this.config.eventRetentionDays,
-          ],
+        const steps: Array<[PrunedTable, (limit: number) => Promise<number>]> = [
+          ['webhook_deliveries', (limit) => this.deliveries.pruneFinished(runner, this.config.deliveryRetentionDays, limit)],
+          ['integration_events', (limit) => this.inboundEvents.pruneFinished(runner, this.config.inboundRetentionDays, limit)],
+          ['domain_events', (limit) => this.pruneDomainEvents(runner, this.config.eventRetentionDays, limit)],
         ];
-        for (const [table, sql, days] of statements) {
+        for (const [table, prune] of steps) {
           while (!this.stopped && Date.now() < deadline) {
-            const [, deleted] = (await runner.query(sql, [days, BATCH_SIZE])) as [unknown, number];
+            const deleted = await prune(BATCH_SIZE);
             counts[table] += deleted;
             this.metrics.retentionPruned.inc({ table }, deleted);
             if (deleted < BATCH_SIZE) break;
@@ -124,5 +107,19 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     } finally {
       await runner.release();
     }
+  }
+
+  /** Domain events older than `days` that no remaining delivery refers to (deliveries are pruned first). */
+  private async pruneDomainEvents(runner: QueryRunner, days: number, limit: number): Promise<number> {
+    const { count } = await sql(
+      runner,
+      `DELETE FROM domain_events WHERE id IN (
+         SELECT e.id FROM domain_events e
+          WHERE e.occurred_at < now() - make_interval(days => $1)
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+          ORDER BY e.occurred_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED)`,
+      [days, limit],
+    );
+    return count;
   }
 }

@@ -219,26 +219,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/current/webhook-api-key": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Generate or rotate the inbound webhook API key (admin)
-         * @description Returns the new key once (send it as X-API-Key with X-Tenant-ID to POST /api/webhooks/{event_name}). Only a hash is stored. The previous key keeps working for grace_seconds (default 0).
-         */
-        post: operations["TenantsController_rotateWebhookApiKey"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/contacts": {
         parameters: {
             query?: never;
@@ -472,6 +452,26 @@ export interface paths {
         put?: never;
         /** Queue the delivery again, now (admin); the receiver sees the same webhook-id */
         post: operations["DeliveriesController_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/current/webhook-api-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate or rotate the inbound webhook API key (admin)
+         * @description Returns the new key once (send it as X-API-Key with X-Tenant-ID to POST /api/webhooks/{event_name}). Only a hash is stored. The previous key keeps working for grace_seconds (default 0).
+         */
+        post: operations["TenantsController_rotateWebhookApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -889,34 +889,6 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
-        };
-        RotateWebhookApiKeyDto: {
-            /**
-             * @description How long the previous key keeps working, so workflows can be switched over without downtime
-             * @default 0
-             */
-            grace_seconds: number;
-        };
-        WebhookApiKeyResponseDto: {
-            /**
-             * Format: uuid
-             * @description Send as X-Tenant-ID
-             */
-            tenant_id: string;
-            /**
-             * @description Send as X-API-Key. Shown only this once; only its hash is stored.
-             * @example jck_9f3Kx2LmQ...
-             */
-            api_key: string;
-            /** @example jck_9f3Kx2Lm */
-            prefix: string;
-            /** Format: date-time */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @description Until when the previous key is still accepted
-             */
-            previous_key_expires_at: string | null;
         };
         CreateContactDto: {
             /** @example John */
@@ -1371,6 +1343,34 @@ export interface components {
             };
             /** @description Every attempt, oldest first */
             attempts: components["schemas"]["AttemptResponseDto"][];
+        };
+        RotateWebhookApiKeyDto: {
+            /**
+             * @description How long the previous key keeps working, so workflows can be switched over without downtime
+             * @default 0
+             */
+            grace_seconds: number;
+        };
+        WebhookApiKeyResponseDto: {
+            /**
+             * Format: uuid
+             * @description Send as X-Tenant-ID
+             */
+            tenant_id: string;
+            /**
+             * @description Send as X-API-Key. Shown only this once; only its hash is stored.
+             * @example jck_9f3Kx2LmQ...
+             */
+            api_key: string;
+            /** @example jck_9f3Kx2Lm */
+            prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Until when the previous key is still accepted
+             */
+            previous_key_expires_at: string | null;
         };
         IntegrationEventDto: {
             /**
@@ -2192,56 +2192,6 @@ export interface operations {
             };
             /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    TenantsController_rotateWebhookApiKey: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RotateWebhookApiKeyDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookApiKeyResponseDto"];
-                };
-            };
-            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3246,6 +3196,56 @@ export interface operations {
             };
             /** @description `DELIVERY_NOT_FOUND`: No such webhook delivery in the caller's tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TenantsController_rotateWebhookApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookApiKeyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookApiKeyResponseDto"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: A field is missing or invalid; `details` names each field at fault; `MALFORMED_JSON`: The body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `AUTHENTICATION_REQUIRED`: No bearer token was sent; `INVALID_TOKEN`: The bearer token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description `FORBIDDEN_ROLE`: The caller lacks the role this route needs */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

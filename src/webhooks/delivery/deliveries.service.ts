@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
+import { AppError } from '../../common/errors/app-error.js';
 import { paginate } from '../../common/http/pagination.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
@@ -9,13 +10,13 @@ import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
 import type { EventName } from '../../events/event-catalog.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import { DeliveryOutcomes } from './delivery-outcomes.js';
+import { DeliverySender } from './delivery-sender.js';
 import { DeliveryWorker } from './delivery-worker.js';
-import { DeliveryDetailDto, DeliveryResponseDto, AttemptResponseDto, type ListDeliveriesQueryDto, type TestDeliveryResultDto } from './dto/delivery.dto.js';
-import { DELIVERIES_CHANNEL } from './fan-out.listener.js';
+import { AttemptResponseDto, DeliveryDetailDto, DeliveryResponseDto, type ListDeliveriesQueryDto, type TestDeliveryResultDto } from './dto/delivery.dto.js';
 import { deliveryRequestHeaders, describedSignatureHeaders } from './request-headers.js';
-import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity.js';
-import { WebhookDelivery } from './webhook-delivery.entity.js';
-import { AppError } from '../../common/errors/app-error.js';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
+
+const notFound = (id: string): AppError => new AppError('DELIVERY_NOT_FOUND', `Delivery ${id} not found`);
 
 /** The delivery log, and the operations that put deliveries back in the queue or send one now. */
 @Injectable()
@@ -25,22 +26,21 @@ export class DeliveriesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly subscriptions: SubscriptionsService,
     private readonly events: DomainEventPublisher,
+    private readonly deliveries: WebhookDeliveryRepository,
     private readonly worker: DeliveryWorker,
+    private readonly sender: DeliverySender,
     private readonly outcomes: DeliveryOutcomes,
   ) {}
 
   async list(auth: AuthContext, query: ListDeliveriesQueryDto): Promise<{ data: DeliveryResponseDto[]; next_cursor: string | null }> {
-    const builder = this.dataSource.getRepository(WebhookDelivery).createQueryBuilder('d').where('d.tenantId = :tenantId', { tenantId: auth.tenantId });
-    if (query.subscription_id) builder.andWhere('d.subscriptionId = :subscriptionId', { subscriptionId: query.subscription_id });
-    if (query.status) builder.andWhere('d.status = :status', { status: query.status });
-    if (query.event_name) builder.andWhere('d.eventName = :eventName', { eventName: query.event_name });
+    const builder = this.deliveries.listQuery(auth.tenantId, { subscriptionId: query.subscription_id, status: query.status, eventName: query.event_name });
     return paginate(builder, query, DeliveryResponseDto.from);
   }
 
   async get(auth: AuthContext, id: string): Promise<DeliveryDetailDto> {
-    const delivery = await this.dataSource.getRepository(WebhookDelivery).findOne({ where: { id, tenantId: auth.tenantId }, relations: { event: true } });
-    if (!delivery) throw new AppError('DELIVERY_NOT_FOUND', `Delivery ${id} not found`);
-    const attempts = await this.dataSource.getRepository(WebhookDeliveryAttempt).find({ where: { deliveryId: id }, order: { attemptedAt: 'ASC' } });
+    const found = await this.deliveries.findWithAttempts(auth.tenantId, id);
+    if (!found) throw notFound(id);
+    const { delivery, attempts } = found;
     const subscription = await this.subscriptions.findOrFail(auth.tenantId, delivery.subscriptionId);
     const rotating = subscription.previousSecretEncrypted !== null && subscription.previousSecretExpiresAt !== null && subscription.previousSecretExpiresAt > new Date();
     const request_headers = deliveryRequestHeaders({
@@ -60,30 +60,15 @@ export class DeliveriesService {
 
   /** Puts one delivery back in the queue, due now, whatever its status; the receiver gets the same webhook-id. */
   async redeliver(auth: AuthContext, id: string): Promise<DeliveryResponseDto> {
-    // One transaction: the updated row stays locked until it is read back, so a concurrent delete of the
-    // subscription (and its deliveries) makes this a 404, never a 500.
-    const delivery = await this.dataSource.transaction(async (manager) => {
-      const [, count] = (await manager.query(
-        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), completed_at = NULL WHERE id = $1 AND tenant_id = $2`,
-        [id, auth.tenantId],
-      )) as [unknown, number];
-      if (count === 0) throw new AppError('DELIVERY_NOT_FOUND', `Delivery ${id} not found`);
-      return manager.getRepository(WebhookDelivery).findOneByOrFail({ id });
-    });
-    await this.notify();
+    const delivery = await this.deliveries.requeue(auth.tenantId, id);
+    if (!delivery) throw notFound(id);
     return DeliveryResponseDto.from(delivery);
   }
 
   /** Re-queues every failed delivery of a subscription created since `since`. */
   async recover(auth: AuthContext, subscriptionId: string, since: Date): Promise<number> {
     await this.subscriptions.findOrFail(auth.tenantId, subscriptionId);
-    const [, count] = (await this.dataSource.query(
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), completed_at = NULL
-        WHERE subscription_id = $1 AND tenant_id = $2 AND status = 'failed' AND created_at >= $3`,
-      [subscriptionId, auth.tenantId, since],
-    )) as [unknown, number];
-    if (count > 0) await this.notify();
-    return count;
+    return this.deliveries.requeueFailed(auth.tenantId, subscriptionId, since);
   }
 
   /**
@@ -92,46 +77,27 @@ export class DeliveriesService {
    */
   async sendTest(auth: AuthContext, subscriptionId: string, eventName: EventName): Promise<TestDeliveryResultDto> {
     const subscription = await this.subscriptions.findOrFail(auth.tenantId, subscriptionId);
-    const leaseSeconds = this.worker.leaseSeconds;
-    const { event, delivery } = await this.dataSource.transaction(async (manager) => {
+    const { deliveryId, sentAs } = await this.dataSource.transaction(async (manager) => {
       const published =
         eventName === 'webhook.test'
           ? await this.events.publish(manager, auth.tenantId, 'webhook.test', { subscription_id: subscription.id, message: 'This is a test delivery from Junction CRM' })
           : await this.events.publishTestExample(manager, auth.tenantId, eventName);
       // Leased from the start: the worker must not send it a second time.
-      const row = manager.getRepository(WebhookDelivery).create({
+      const id = await this.deliveries.insertLeased(manager, {
         tenantId: auth.tenantId,
         subscriptionId: subscription.id,
         eventId: published.id,
         eventName: 'webhook.test',
-        attempts: 1,
-        nextAttemptAt: new Date(Date.now() + leaseSeconds * 1000),
+        leaseSeconds: this.worker.leaseSeconds,
       });
-      await manager.getRepository(WebhookDelivery).insert(row);
-      return { event: published, delivery: row };
+      return { deliveryId: id, sentAs: published.name };
     });
-    const claimed = {
-      id: delivery.id,
-      tenantId: auth.tenantId,
-      subscriptionId: subscription.id,
-      eventId: event.id,
-      eventName: event.name,
-      attempts: 1,
-      payload: event.payload as unknown as Record<string, unknown>,
-      occurredAt: event.occurredAt,
-      targetUrl: subscription.targetUrl,
-      enabled: true,
-      secretEncrypted: subscription.secretEncrypted,
-      previousSecretEncrypted: subscription.previousSecretEncrypted,
-      previousSecretExpiresAt: subscription.previousSecretExpiresAt,
-      headersEncrypted: subscription.headersEncrypted,
-      failingSince: null,
-      retryable: false,
-    };
-    const result = await this.worker.attempt(claimed);
-    await this.outcomes.record(claimed, result);
+    // Sent once, enabled or not, as the example's event (its X-Webhook-Event), and never a reason to disable.
+    const delivery = { ...(await this.deliveries.leased(deliveryId)), eventName: sentAs, enabled: true, retryable: false, failingSince: null };
+    const result = await this.sender.send(delivery);
+    await this.outcomes.record(delivery, result);
     return {
-      delivery_id: delivery.id,
+      delivery_id: deliveryId,
       succeeded: result.succeeded,
       status_code: result.statusCode,
       duration_ms: result.durationMs,
@@ -139,9 +105,5 @@ export class DeliveriesService {
       error_message: result.errorMessage,
       response_excerpt: result.responseExcerpt,
     };
-  }
-
-  private async notify(): Promise<void> {
-    await this.dataSource.query(`SELECT pg_notify($1, '')`, [DELIVERIES_CHANNEL]);
   }
 }

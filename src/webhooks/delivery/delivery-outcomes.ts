@@ -1,4 +1,4 @@
-import { forwardRef, Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -6,32 +6,12 @@ import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../common/http/database-unavailable.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import type { DeliveryStatus } from './webhook-delivery.entity.js';
+import { WebhookDeliveryRepository, type ClaimedDelivery, type DeliveryOutcomeRow } from './webhook-delivery.repository.js';
 import type { AttemptResult } from './webhook-http-client.js';
-
-/** A delivery as the worker claimed it, with what it needs to send it. */
-export interface ClaimedDelivery {
-  id: string;
-  tenantId: string;
-  subscriptionId: string;
-  eventId: string;
-  eventName: string;
-  /** Attempts including the one being made. */
-  attempts: number;
-  payload: Record<string, unknown>;
-  occurredAt: Date;
-  targetUrl: string;
-  enabled: boolean;
-  secretEncrypted: string;
-  previousSecretEncrypted: string | null;
-  previousSecretExpiresAt: Date | null;
-  headersEncrypted: string | null;
-  failingSince: Date | null;
-  /** False for one-off sends (the test endpoint): a failure is final. */
-  retryable?: boolean;
-}
 
 export interface Decision {
   status: DeliveryStatus;
@@ -72,12 +52,9 @@ export function decide(delivery: Pick<ClaimedDelivery, 'attempts' | 'failingSinc
 }
 
 interface Pending {
-  /** Chosen here so that writing a batch again after an unanswered COMMIT adds no second attempt row. */
-  attemptId: string;
+  row: DeliveryOutcomeRow;
   delivery: ClaimedDelivery;
-  result: AttemptResult;
   decision: Decision;
-  attemptedAt: Date;
 }
 
 /**
@@ -99,7 +76,9 @@ export class DeliveryOutcomes implements OnApplicationShutdown {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-    @Inject(forwardRef(() => SubscriptionsService)) private readonly subscriptions: SubscriptionsService,
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly events: DomainEventPublisher,
   ) {}
 
   /** Queues the outcome for the next batched write; resolves with the decision once it is written. */
@@ -124,7 +103,21 @@ export class DeliveryOutcomes implements OnApplicationShutdown {
     if (result.succeeded) this.logger.log(line, `delivered ${delivery.eventName} to ${delivery.targetUrl}`);
     else this.logger.warn({ ...line, error: result.errorMessage }, `failed ${delivery.eventName} to ${delivery.targetUrl} (${outcome})`);
 
-    const pending: Pending = { attemptId: randomUUID(), delivery, result, decision, attemptedAt: new Date() };
+    const row: DeliveryOutcomeRow = {
+      attemptId: randomUUID(),
+      deliveryId: delivery.id,
+      subscriptionId: delivery.subscriptionId,
+      succeeded: result.succeeded,
+      status: decision.status,
+      nextAttemptAt: decision.nextAttemptAt,
+      attemptedAt: new Date(),
+      statusCode: result.statusCode,
+      durationMs: result.durationMs,
+      errorCode: result.errorCode,
+      errorMessage: result.errorMessage,
+      responseExcerpt: result.responseExcerpt,
+    };
+    const pending: Pending = { row, delivery, decision };
     await new Promise<void>((written) => {
       this.buffer.push({ pending, written });
       this.scheduleWrite();
@@ -207,57 +200,35 @@ export class DeliveryOutcomes implements OnApplicationShutdown {
     return this.pool;
   }
 
-  /**
-   * The whole batch in ONE statement (data-modifying CTEs, atomic like a transaction): the delivery rows, the
-   * attempt log and the subscriptions' failure clock in a single round trip, which is what bounds how long an
-   * outcome waits when the database is busy.
-   */
+  /** The batch's outcomes (one statement), then the subscriptions it must disable. */
   private async write(batch: Pending[]): Promise<void> {
-    const succeeded = [...new Set(batch.filter((p) => p.result.succeeded).map((p) => p.delivery.subscriptionId))];
-    const failed = [...new Set(batch.filter((p) => !p.result.succeeded).map((p) => p.delivery.subscriptionId))].filter((id) => !succeeded.includes(id));
-    await this.outcomePool().query(
-      `WITH deliveries AS (
-         UPDATE webhook_deliveries d SET
-            status = v.status,
-            next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
-            last_status_code = v.status_code,
-            last_error = v.error,
-            completed_at = CASE WHEN v.status = 'pending' THEN NULL ELSE now() END
-           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[]) AS v(id, status, next_attempt_at, status_code, error)
-          WHERE d.id = v.id
-         RETURNING d.id),
-       attempts AS (
-         INSERT INTO webhook_delivery_attempts (id, delivery_id, attempted_at, status_code, duration_ms, error_code, error_message, response_excerpt)
-         SELECT * FROM unnest($6::uuid[], $1::uuid[], $7::timestamptz[], $4::int[], $8::int[], $9::text[], $10::text[], $11::text[])
-         ON CONFLICT (id) DO NOTHING
-         RETURNING id),
-       recovered AS (
-         UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ANY($12::uuid[]) AND failing_since IS NOT NULL RETURNING id),
-       failing AS (
-         UPDATE webhook_subscriptions SET failing_since = now() WHERE id = ANY($13::uuid[]) AND failing_since IS NULL RETURNING id)
-       SELECT (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM attempts) AS attempts,
-              (SELECT count(*) FROM recovered) AS recovered, (SELECT count(*) FROM failing) AS failing`,
-      [
-        batch.map((p) => p.delivery.id),
-        batch.map((p) => p.decision.status),
-        batch.map((p) => p.decision.nextAttemptAt),
-        batch.map((p) => p.result.statusCode),
-        batch.map((p) => (p.result.errorCode ? `${p.result.errorCode}: ${p.result.errorMessage}` : p.result.errorMessage)),
-        batch.map((p) => p.attemptId),
-        batch.map((p) => p.attemptedAt),
-        batch.map((p) => p.result.durationMs),
-        batch.map((p) => p.result.errorCode),
-        batch.map((p) => p.result.errorMessage),
-        batch.map((p) => p.result.responseExcerpt),
-        succeeded,
-        failed,
-      ],
-    );
+    await this.deliveries.writeOutcomes(this.outcomePool(), batch.map((p) => p.row));
     const toDisable = new Map(batch.filter((p) => p.decision.disableReason).map((p) => [p.delivery.subscriptionId, p]));
     for (const { delivery, decision } of toDisable.values()) {
-      if (await this.subscriptions.disable(delivery.tenantId, delivery.subscriptionId, decision.disableReason!)) {
+      if (await this.disable(delivery.tenantId, delivery.subscriptionId, decision.disableReason!)) {
         this.logger.warn({ subscription_id: delivery.subscriptionId, reason: decision.disableReason }, `disabled subscription ${delivery.subscriptionId}`);
       }
     }
+  }
+
+  /**
+   * Disables a subscription with a reason, fails its pending deliveries, and tells the tenant's other
+   * matching subscriptions through webhook.subscription.disabled, in one transaction. False if it was
+   * disabled already.
+   */
+  private disable(tenantId: string, id: string, reason: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const disabled = await this.subscriptions.markDisabled(manager, tenantId, id, reason);
+      if (!disabled) return false;
+      await this.deliveries.failPending(manager, id, `Subscription disabled: ${reason}`);
+      await this.events.publish(manager, tenantId, 'webhook.subscription.disabled', {
+        subscription_id: id,
+        subscription_event_name: disabled.eventName,
+        target_url: disabled.targetUrl,
+        reason,
+        disabled_at: disabled.disabledAt.toISOString(),
+      });
+      return true;
+    });
   }
 }

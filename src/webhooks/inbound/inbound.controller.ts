@@ -6,7 +6,7 @@ import { BearerAuth, Public, Roles } from '../../common/auth/auth.decorators.js'
 import { ApiErrors } from '../../common/http/api-errors.decorator.js';
 import { UuidParam } from '../../common/http/uuid-param.js';
 import { IntegrationEventDto, IntegrationEventPageDto, ListIntegrationEventsQueryDto, ReceivedEventDto } from './dto/integration-event.dto.js';
-import { InboundAuthGuard, type InboundRequest } from './inbound-auth.guard.js';
+import { InboundAuthGuard, type InboundRequest } from './api-key/inbound-auth.guard.js';
 import { InboundService } from './inbound.service.js';
 
 @ApiTags('inbound')

@@ -1,36 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppError, invalidField } from '../../common/errors/app-error.js';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
+import { AppError, invalidField } from '../../common/errors/app-error.js';
 import { paginate } from '../../common/http/pagination.js';
-import { PgListener } from '../../database/pg-listener.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { PgListener } from '../../database/pg-listener.js';
 import { IntegrationEventDto, type ListIntegrationEventsQueryDto, type ReceivedEventDto } from './dto/integration-event.dto.js';
-import { INBOUND_HANDLERS, InvalidPayloadError, type InboundHandler } from './handlers/inbound-handler.js';
-import { IntegrationEvent } from './integration-event.entity.js';
+import { InboundHandlers, InvalidPayloadError } from './handlers/inbound-handler.js';
+import { INBOUND_CHANNEL, IntegrationEventRepository, type StoredEvent } from './integration-event.repository.js';
 import { nearestName } from './nearest-name.js';
 import { TokenBucketLimiter } from './rate-limiter.js';
 
-/** The channel that wakes the inbound processors after an insert. */
-export const INBOUND_CHANNEL = 'junction_inbound_events';
 export const INBOUND_EVENT_NAME = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
-const IDEMPOTENCY_WINDOW = '24 hours';
 /** Names documented as stored and ignored (the original guide's connectivity test): no warning for them. */
 const IGNORED_BY_DESIGN: ReadonlySet<string> = new Set(['test.event']);
 const MAX_IDEMPOTENCY_KEY = 255;
 
-interface StoredRow {
-  id: string;
-  tenant_id: string;
-  event_name: string;
-  payload: Record<string, unknown>;
-  status: ReceivedEventDto['status'];
-  received_at: Date;
-}
-
-function toReceived(row: StoredRow): ReceivedEventDto {
+function toReceived(row: StoredEvent): ReceivedEventDto {
   return {
     id: row.id,
     tenant_id: row.tenant_id,
@@ -44,16 +30,14 @@ function toReceived(row: StoredRow): ReceivedEventDto {
 @Injectable()
 export class InboundService {
   private readonly limiter: TokenBucketLimiter;
-  private readonly handlers: Map<string, InboundHandler>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly events: IntegrationEventRepository,
     private readonly notifications: PgListener,
-    @Inject(INBOUND_HANDLERS) handlers: InboundHandler[],
+    private readonly handlers: InboundHandlers,
   ) {
     this.limiter = new TokenBucketLimiter(config.inboundRateLimit, config.inboundRateBurst);
-    this.handlers = new Map(handlers.map((handler) => [handler.eventName, handler]));
   }
 
   /**
@@ -86,7 +70,7 @@ export class InboundService {
     const handler = this.handlers.get(eventName);
     if (!handler && IGNORED_BY_DESIGN.has(eventName)) return undefined;
     if (!handler) {
-      const known = [...this.handlers.keys()];
+      const known = this.handlers.names;
       const nearest = nearestName(eventName, known);
       return nearest
         ? `no handler for "${eventName}"; did you mean "${nearest}"? It is stored and will be ignored`
@@ -103,37 +87,25 @@ export class InboundService {
 
   private async store(tenantId: string, eventName: string, body: unknown, idempotencyKey: string | undefined): Promise<{ duplicate: boolean; event: ReceivedEventDto }> {
     for (let tries = 0; tries < 3; tries += 1) {
-      const [inserted] = await this.dataSource.query<StoredRow[]>(
-        `INSERT INTO integration_events (tenant_id, event_name, payload, idempotency_key) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id, tenant_id, event_name, payload, status, received_at`,
-        [tenantId, eventName, JSON.stringify(body), idempotencyKey ?? null],
-      );
+      const inserted = await this.events.insert(tenantId, eventName, body, idempotencyKey ?? null);
       if (inserted) {
         this.notifications.notifySoon(INBOUND_CHANNEL);
         return { duplicate: false, event: toReceived(inserted) };
       }
-      const [first] = await this.dataSource.query<Array<StoredRow & { expired: boolean }>>(
-        `SELECT id, tenant_id, event_name, payload, status, received_at, received_at < now() - interval '${IDEMPOTENCY_WINDOW}' AS expired
-           FROM integration_events WHERE tenant_id = $1 AND idempotency_key = $2`,
-        [tenantId, idempotencyKey],
-      );
+      const first = await this.events.findByIdempotencyKey(tenantId, idempotencyKey!);
       if (first && !first.expired) return { duplicate: true, event: toReceived(first) };
       // The key's 24 hours are over: release it from the old event and store this one.
-      if (first) await this.dataSource.query(`UPDATE integration_events SET idempotency_key = NULL WHERE id = $1`, [first.id]);
+      if (first) await this.events.releaseIdempotencyKey(first.id);
     }
     throw new Error('Could not store the inbound event after 3 tries');
   }
 
   async list(auth: AuthContext, query: ListIntegrationEventsQueryDto): Promise<{ data: IntegrationEventDto[]; next_cursor: string | null }> {
-    const builder = this.dataSource.getRepository(IntegrationEvent).createQueryBuilder('e').where('e.tenantId = :tenantId', { tenantId: auth.tenantId });
-    if (query.status) builder.andWhere('e.status = :status', { status: query.status });
-    if (query.event_name) builder.andWhere('e.eventName = :eventName', { eventName: query.event_name });
-    return paginate(builder, query, IntegrationEventDto.from, 'receivedAt');
+    return paginate(this.events.listQuery(auth.tenantId, { status: query.status, eventName: query.event_name }), query, IntegrationEventDto.from, 'receivedAt');
   }
 
   async get(auth: AuthContext, id: string): Promise<IntegrationEventDto> {
-    const event = await this.dataSource.getRepository(IntegrationEvent).findOneBy({ id, tenantId: auth.tenantId });
+    const event = await this.events.find(auth.tenantId, id);
     if (!event) throw new AppError('INBOUND_EVENT_NOT_FOUND', `Inbound event ${id} not found`);
     return IntegrationEventDto.from(event);
   }
@@ -145,13 +117,7 @@ export class InboundService {
     if (event.status === 'processed') {
       throw new AppError('INBOUND_EVENT_NOT_RETRYABLE', `Inbound event ${id} was processed already; only failed or ignored events can be retried`);
     }
-    await this.dataSource.query(
-      `WITH updated AS (
-         UPDATE integration_events SET status = 'received', next_attempt_at = now(), error_message = NULL, processed_at = NULL, result = NULL
-          WHERE id = $1 AND tenant_id = $2 RETURNING id)
-       SELECT pg_notify($3, '') FROM updated`,
-      [id, auth.tenantId, INBOUND_CHANNEL],
-    );
+    await this.events.requeue(auth.tenantId, id);
     return this.get(auth, id);
   }
 }

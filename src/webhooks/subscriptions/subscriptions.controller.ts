@@ -5,18 +5,13 @@ import { Auth, type AuthContext } from '../../common/auth/auth-context.js';
 import { BearerAuth, Roles } from '../../common/auth/auth.decorators.js';
 import { ApiErrors } from '../../common/http/api-errors.decorator.js';
 import { UuidParam } from '../../common/http/uuid-param.js';
-import { DeliveriesService } from '../delivery/deliveries.service.js';
-import { TestDeliveryResultDto } from '../delivery/dto/delivery.dto.js';
 import {
   CreateSubscriptionDto,
   ListSubscriptionsQueryDto,
-  RecoverDto,
-  RecoverResponseDto,
   SecretResponseDto,
   SubscriptionPageDto,
   SubscriptionResponseDto,
   SubscriptionWithSecretDto,
-  TestSubscriptionDto,
   UpdateSubscriptionDto,
 } from './dto/subscription.dto.js';
 import { SubscriptionsService } from './subscriptions.service.js';
@@ -25,10 +20,7 @@ import { SubscriptionsService } from './subscriptions.service.js';
 @BearerAuth()
 @Controller('webhooks/subscriptions')
 export class SubscriptionsController {
-  constructor(
-    private readonly subscriptions: SubscriptionsService,
-    private readonly deliveries: DeliveriesService,
-  ) {}
+  constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Post()
   @Roles('admin')
@@ -101,31 +93,5 @@ export class SubscriptionsController {
   @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
   rotateSecret(@Auth() auth: AuthContext, @UuidParam('id') id: string): Promise<SecretResponseDto> {
     return this.subscriptions.rotateSecret(auth, id);
-  }
-
-  @Post(':id/test')
-  @Roles('admin')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Send a test delivery now and return the attempt (status code, duration, response excerpt)',
-    description:
-      'Sends webhook.test, or with {"event_name": "deal.stage_changed"} (any catalog name) that event\'s catalog example, ' +
-      'marked `"test": true` in the envelope and signed like any delivery, so a workflow can map its fields before real data exists. ' +
-      'The body is optional.',
-  })
-  @ApiOkResponse({ type: TestDeliveryResultDto })
-  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
-  test(@Auth() auth: AuthContext, @UuidParam('id') id: string, @Body() dto: TestSubscriptionDto): Promise<TestDeliveryResultDto> {
-    return this.deliveries.sendTest(auth, id, dto.event_name ?? 'webhook.test');
-  }
-
-  @Post(':id/recover')
-  @Roles('admin')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Re-queue every failed delivery of this subscription created since a time (admin)' })
-  @ApiOkResponse({ type: RecoverResponseDto })
-  @ApiErrors(400, 'SUBSCRIPTION_NOT_FOUND')
-  async recover(@Auth() auth: AuthContext, @UuidParam('id') id: string, @Body() dto: RecoverDto): Promise<RecoverResponseDto> {
-    return { requeued: await this.deliveries.recover(auth, id, new Date(dto.since)) };
   }
 }

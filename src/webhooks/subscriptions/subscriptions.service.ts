@@ -2,16 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError, duplicateOf, invalidField } from '../../common/errors/app-error.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { sql } from '../../database/sql.js';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { AuthContext } from '../../common/auth/auth-context.js';
 import { isUniqueViolation } from '../../common/http/conflict.js';
 import { paginate } from '../../common/http/pagination.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
 import { assertPublicTarget, BlockedTargetError } from '../delivery/ssrf-guard.js';
 import { generateWebhookSecret } from '../delivery/signer.js';
-import { WebhookSecrets } from '../webhook-secrets.js';
+import { WebhookSecrets } from './webhook-secrets.js';
 import type {
   CreateSubscriptionDto,
   ListSubscriptionsQueryDto,
@@ -47,7 +47,6 @@ export class SubscriptionsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly secrets: WebhookSecrets,
-    private readonly events: DomainEventPublisher,
   ) {}
 
   toResponse(subscription: WebhookSubscription): SubscriptionResponseDto {
@@ -203,31 +202,17 @@ export class SubscriptionsService {
   }
 
   /**
-   * Disables a subscription with a reason, fails its pending deliveries, and tells the tenant's other
-   * matching subscriptions through webhook.subscription.disabled. No-op if it is already disabled.
+   * Marks the tenant's subscription disabled, with why, in the caller's transaction (the delivery side fails
+   * its pending deliveries and announces it there). Null when it is disabled already or gone.
    */
-  async disable(tenantId: string, id: string, reason: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager: EntityManager) => {
-      const [rows] = (await manager.query(
-        `UPDATE webhook_subscriptions SET enabled = false, disabled_reason = $3, disabled_at = now(), updated_at = now()
-          WHERE id = $1 AND tenant_id = $2 AND enabled RETURNING id, event_name, target_url, disabled_at`,
-        [id, tenantId, reason],
-      )) as [Array<{ id: string; event_name: string; target_url: string; disabled_at: Date }>, number];
-      const disabled = rows[0];
-      if (!disabled) return false;
-      await manager.query(
-        `UPDATE webhook_deliveries SET status = 'failed', last_error = $2, completed_at = now() WHERE subscription_id = $1 AND status = 'pending'`,
-        [id, `Subscription disabled: ${reason}`],
-      );
-      await this.events.publish(manager, tenantId, 'webhook.subscription.disabled', {
-        subscription_id: id,
-        subscription_event_name: disabled.event_name,
-        target_url: disabled.target_url,
-        reason,
-        disabled_at: new Date(disabled.disabled_at).toISOString(),
-      });
-      return true;
-    });
+  async markDisabled(manager: EntityManager, tenantId: string, id: string, reason: string): Promise<{ eventName: string; targetUrl: string; disabledAt: Date } | null> {
+    const { rows } = await sql<{ event_name: string; target_url: string; disabled_at: Date }>(
+      manager,
+      `UPDATE webhook_subscriptions SET enabled = false, disabled_reason = $3, disabled_at = now(), updated_at = now()
+        WHERE id = $1 AND tenant_id = $2 AND enabled RETURNING event_name, target_url, disabled_at`,
+      [id, tenantId, reason],
+    );
+    return rows[0] ? { eventName: rows[0].event_name, targetUrl: rows[0].target_url, disabledAt: new Date(rows[0].disabled_at) } : null;
   }
 
   /** The tenant's subscription (a 404 otherwise); inside a transaction (`manager`), locked until it ends. */

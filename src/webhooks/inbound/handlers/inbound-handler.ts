@@ -20,8 +20,22 @@ export interface InboundHandler<Parsed = unknown> {
   handle(context: InboundEventContext, parsed: Parsed): Promise<Record<string, unknown>>;
 }
 
-/** Multi-provider token under which every handler is registered. */
-export const INBOUND_HANDLERS = Symbol('INBOUND_HANDLERS');
+/** The handlers by the event name each one handles (built once by InboundModule from its handler list). */
+export class InboundHandlers {
+  private readonly byName: ReadonlyMap<string, InboundHandler>;
+
+  constructor(handlers: InboundHandler[]) {
+    this.byName = new Map(handlers.map((handler) => [handler.eventName, handler]));
+  }
+
+  get(eventName: string): InboundHandler | undefined {
+    return this.byName.get(eventName);
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+}
 
 /** A payload the handler cannot use (at send time a 400 naming `field`; later the event fails at once, no retry). */
 export class InvalidPayloadError extends Error {

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SecretBox } from '../common/crypto/secret-box.js';
-import type { AppConfig } from '../config/app.config.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { WebhookSubscription } from './subscriptions/webhook-subscription.entity.js';
+import { SecretBox } from '../../common/crypto/secret-box.js';
+import type { AppConfig } from '../../config/app.config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { WebhookSubscription } from './webhook-subscription.entity.js';
 
 /** Encrypts and decrypts what a subscription keeps secret: its signing secrets and its custom headers. */
 @Injectable()

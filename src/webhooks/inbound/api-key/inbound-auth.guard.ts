@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { TenantsService } from '../../tenants/tenants.service.js';
-import { AppError } from '../../common/errors/app-error.js';
+import { AppError } from '../../../common/errors/app-error.js';
+import { InboundApiKeys } from './inbound-api-keys.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -15,7 +15,7 @@ export interface InboundRequest {
  */
 @Injectable()
 export class InboundAuthGuard implements CanActivate {
-  constructor(private readonly tenants: TenantsService) {}
+  constructor(private readonly keys: InboundApiKeys) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & InboundRequest>();
@@ -25,7 +25,7 @@ export class InboundAuthGuard implements CanActivate {
       typeof tenantId === 'string' &&
       typeof apiKey === 'string' &&
       UUID.test(tenantId) &&
-      (await this.tenants.verifyWebhookApiKey(tenantId.toLowerCase(), apiKey));
+      (await this.keys.verify(tenantId.toLowerCase(), apiKey));
     if (!valid) {
       throw new AppError('INBOUND_UNAUTHORIZED', 'Send your tenant id as X-Tenant-ID and its inbound API key as X-API-Key (POST /api/tenants/current/webhook-api-key)');
     }

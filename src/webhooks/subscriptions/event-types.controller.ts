@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { BearerAuth } from '../common/auth/auth.decorators.js';
-import { EVENT_CATALOG } from '../events/event-catalog.js';
-import { SUBSCRIBABLE_EVENT_NAMES } from './subscriptions/event-patterns.js';
-import { EventTypeListDto } from './subscriptions/dto/subscription.dto.js';
+import { BearerAuth } from '../../common/auth/auth.decorators.js';
+import { EVENT_CATALOG } from '../../events/event-catalog.js';
+import { SUBSCRIBABLE_EVENT_NAMES } from './event-patterns.js';
+import { EventTypeListDto } from './dto/subscription.dto.js';
 
 @ApiTags('event types')
 @BearerAuth()

@@ -1,0 +1,342 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type pg from 'pg';
+import { DataSource, type EntityManager, type QueryRunner, type SelectQueryBuilder } from 'typeorm';
+import { sql } from '../../database/sql.js';
+import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity.js';
+import { WebhookDelivery, type DeliveryStatus } from './webhook-delivery.entity.js';
+
+/** The channel a commit that created or re-queued deliveries notifies (PostgreSQL delivers NOTIFY only on commit). */
+export const DELIVERIES_CHANNEL = 'junction_webhook_deliveries';
+
+/** A delivery as a worker holds it (leased), with what it needs to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  tenantId: string;
+  subscriptionId: string;
+  eventId: string;
+  eventName: string;
+  /** Attempts including the one being made. */
+  attempts: number;
+  payload: Record<string, unknown>;
+  occurredAt: Date;
+  targetUrl: string;
+  enabled: boolean;
+  secretEncrypted: string;
+  previousSecretEncrypted: string | null;
+  previousSecretExpiresAt: Date | null;
+  headersEncrypted: string | null;
+  failingSince: Date | null;
+  /** False for one-off sends (the test endpoint): a failure is final. */
+  retryable?: boolean;
+}
+
+/** The outcome of one attempt, as written to the delivery row and the attempt log. */
+export interface DeliveryOutcomeRow {
+  /** Chosen by the writer, so that writing a batch again after an unanswered COMMIT adds no second attempt row. */
+  attemptId: string;
+  deliveryId: string;
+  subscriptionId: string;
+  succeeded: boolean;
+  status: DeliveryStatus;
+  nextAttemptAt: Date | null;
+  attemptedAt: Date;
+  statusCode: number | null;
+  durationMs: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  responseExcerpt: string | null;
+}
+
+/** What the fan-out of one published event needs. */
+export interface FanOutEvent {
+  tenantId: string;
+  eventId: string;
+  eventName: string;
+  /** The subscription event_name values that match it (the name, its `<prefix>.*` patterns, `*`). */
+  subscriptionKeys: string[];
+  payload: unknown;
+}
+
+export interface ClaimLimits {
+  limit: number;
+  leaseSeconds: number;
+  /** Most deliveries one subscription may hold in this instance (in flight and queued). */
+  perSubscription: number;
+  /** Deliveries each subscription holds in this instance now. */
+  held: ReadonlyMap<string, number>;
+}
+
+interface ClaimedRow {
+  id: string;
+  tenant_id: string;
+  subscription_id: string;
+  event_id: string;
+  event_name: string;
+  attempts: number;
+  payload: Record<string, unknown>;
+  occurred_at: Date;
+  target_url: string;
+  enabled: boolean;
+  secret_encrypted: string;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: Date | null;
+  headers_encrypted: string | null;
+  failing_since: Date | null;
+}
+
+/** The columns of a claim: the delivery, its event's payload and its subscription's target and secrets. */
+const CLAIMED_COLUMNS = `d.id, d.tenant_id, d.subscription_id, d.event_id, d.event_name, d.attempts,
+  e.payload, e.occurred_at, s.target_url, s.enabled, s.secret_encrypted, s.previous_secret_encrypted,
+  s.previous_secret_expires_at, s.headers_encrypted, s.failing_since`;
+
+function toClaimed(row: ClaimedRow): ClaimedDelivery {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    subscriptionId: row.subscription_id,
+    eventId: row.event_id,
+    eventName: row.event_name,
+    attempts: row.attempts,
+    payload: row.payload,
+    occurredAt: new Date(row.occurred_at),
+    targetUrl: row.target_url,
+    enabled: row.enabled,
+    secretEncrypted: row.secret_encrypted,
+    previousSecretEncrypted: row.previous_secret_encrypted,
+    previousSecretExpiresAt: row.previous_secret_expires_at ? new Date(row.previous_secret_expires_at) : null,
+    headersEncrypted: row.headers_encrypted,
+    failingSince: row.failing_since ? new Date(row.failing_since) : null,
+  };
+}
+
+/**
+ * The one owner of `webhook_deliveries` and `webhook_delivery_attempts`: every statement that reads or writes
+ * them is here, so the lease protocol (status 'pending' + next_attempt_at as both due time and lease end,
+ * attempts counting the attempt under way) is reviewed in one place.
+ */
+@Injectable()
+export class WebhookDeliveryRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * The transactional fan-out, in the transaction that published the event: one row per enabled
+   * subscription whose event_name matches and whose filter (if any) the body contains, in one INSERT …
+   * SELECT, and a NOTIFY that wakes every instance's worker once the transaction commits.
+   */
+  async fanOut(manager: EntityManager, event: FanOutEvent): Promise<void> {
+    await sql(
+      manager,
+      `WITH created AS (
+         INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name)
+         SELECT s.tenant_id, s.id, $2, $3 FROM webhook_subscriptions s
+          WHERE s.tenant_id = $1 AND s.enabled AND s.event_name = ANY($4::text[]) AND (s.filter IS NULL OR $6::jsonb @> s.filter)
+         RETURNING 1)
+       SELECT pg_notify($5, '') FROM (SELECT count(*) AS n FROM created) c WHERE c.n > 0`,
+      [event.tenantId, event.eventId, event.eventName, event.subscriptionKeys, DELIVERIES_CHANNEL, JSON.stringify(event.payload)],
+    );
+  }
+
+  /**
+   * Claims up to `limit` due deliveries, oldest first, skipping rows other instances hold and taking no more
+   * per subscription than it has room for. A full subscription's rows are not even looked at, so a backlog
+   * behind a slow endpoint never hides other subscriptions' rows. The lease: next_attempt_at pushed forward.
+   */
+  async claimDue({ limit, leaseSeconds, perSubscription, held }: ClaimLimits): Promise<ClaimedDelivery[]> {
+    const busy = [...held];
+    const saturated = busy.filter(([, n]) => n >= perSubscription).map(([id]) => id);
+    const { rows } = await sql<ClaimedRow>(
+      this.dataSource,
+      `WITH candidates AS (
+         SELECT id, subscription_id, next_attempt_at FROM webhook_deliveries
+          WHERE status = 'pending' AND next_attempt_at <= now() AND subscription_id <> ALL($2::uuid[])
+          ORDER BY next_attempt_at
+          LIMIT $1 * 10),
+       ranked AS (
+         SELECT c.id, row_number() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at) AS rank,
+                $4::int - coalesce(b.in_flight, 0) AS free
+           FROM candidates c LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(subscription_id, in_flight) USING (subscription_id)),
+       due AS (
+         SELECT d.id FROM webhook_deliveries d JOIN ranked r ON r.id = d.id
+          WHERE r.rank <= r.free AND d.status = 'pending' AND d.next_attempt_at <= now()
+          ORDER BY d.next_attempt_at
+          LIMIT $1
+          FOR UPDATE OF d SKIP LOCKED)
+       UPDATE webhook_deliveries d
+          SET next_attempt_at = now() + make_interval(secs => $3), attempts = d.attempts + 1
+         FROM due, webhook_subscriptions s, domain_events e
+        WHERE d.id = due.id AND s.id = d.subscription_id AND e.id = d.event_id
+       RETURNING ${CLAIMED_COLUMNS}`,
+      [limit, saturated, leaseSeconds, perSubscription, busy.map(([id]) => id), busy.map(([, n]) => n)],
+    );
+    return rows.map(toClaimed);
+  }
+
+  /** A delivery already leased by its creator (the test send), read the way a claim returns it. */
+  async leased(id: string): Promise<ClaimedDelivery> {
+    const { rows } = await sql<ClaimedRow>(
+      this.dataSource,
+      `SELECT ${CLAIMED_COLUMNS} FROM webhook_deliveries d
+         JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN domain_events e ON e.id = d.event_id
+        WHERE d.id = $1`,
+      [id],
+    );
+    if (!rows[0]) throw new Error(`Delivery ${id} vanished before it was sent`);
+    return toClaimed(rows[0]);
+  }
+
+  /** Claimed but never started (shutdown): due again now, and the claim's attempt not counted. */
+  async handBack(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await sql(this.dataSource, `UPDATE webhook_deliveries SET next_attempt_at = now(), attempts = attempts - 1 WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
+  /**
+   * A row for a one-off send, leased from the start (attempts 1, due only after `leaseSeconds`), so that no
+   * worker sends it a second time.
+   */
+  async insertLeased(
+    manager: EntityManager,
+    row: { tenantId: string; subscriptionId: string; eventId: string; eventName: string; leaseSeconds: number },
+  ): Promise<string> {
+    const { rows } = await sql<{ id: string }>(
+      manager,
+      `INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name, attempts, next_attempt_at)
+       VALUES ($1, $2, $3, $4, 1, now() + make_interval(secs => $5)) RETURNING id`,
+      [row.tenantId, row.subscriptionId, row.eventId, row.eventName, row.leaseSeconds],
+    );
+    return rows[0].id;
+  }
+
+  /**
+   * A batch of attempt outcomes in ONE statement (data-modifying CTEs, atomic like a transaction): the
+   * delivery rows, the attempt log, and the subscriptions' failure clock (`failing_since`, the delivery
+   * side's own column of webhook_subscriptions: set by the first failure, cleared by a success) in a single
+   * round trip, which bounds how long an outcome waits when the database is busy.
+   */
+  async writeOutcomes(pool: pg.Pool, batch: DeliveryOutcomeRow[]): Promise<void> {
+    const succeeded = [...new Set(batch.filter((o) => o.succeeded).map((o) => o.subscriptionId))];
+    const failed = [...new Set(batch.filter((o) => !o.succeeded).map((o) => o.subscriptionId))].filter((id) => !succeeded.includes(id));
+    await sql(
+      pool,
+      `WITH deliveries AS (
+         UPDATE webhook_deliveries d SET
+            status = v.status,
+            next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
+            last_status_code = v.status_code,
+            last_error = v.error,
+            completed_at = CASE WHEN v.status = 'pending' THEN NULL ELSE now() END
+           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[]) AS v(id, status, next_attempt_at, status_code, error)
+          WHERE d.id = v.id
+         RETURNING d.id),
+       attempts AS (
+         INSERT INTO webhook_delivery_attempts (id, delivery_id, attempted_at, status_code, duration_ms, error_code, error_message, response_excerpt)
+         SELECT * FROM unnest($6::uuid[], $1::uuid[], $7::timestamptz[], $4::int[], $8::int[], $9::text[], $10::text[], $11::text[])
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id),
+       recovered AS (
+         UPDATE webhook_subscriptions SET failing_since = NULL WHERE id = ANY($12::uuid[]) AND failing_since IS NOT NULL RETURNING id),
+       failing AS (
+         UPDATE webhook_subscriptions SET failing_since = now() WHERE id = ANY($13::uuid[]) AND failing_since IS NULL RETURNING id)
+       SELECT (SELECT count(*) FROM deliveries) AS deliveries, (SELECT count(*) FROM attempts) AS attempts,
+              (SELECT count(*) FROM recovered) AS recovered, (SELECT count(*) FROM failing) AS failing`,
+      [
+        batch.map((o) => o.deliveryId),
+        batch.map((o) => o.status),
+        batch.map((o) => o.nextAttemptAt),
+        batch.map((o) => o.statusCode),
+        batch.map((o) => (o.errorCode ? `${o.errorCode}: ${o.errorMessage}` : o.errorMessage)),
+        batch.map((o) => o.attemptId),
+        batch.map((o) => o.attemptedAt),
+        batch.map((o) => o.durationMs),
+        batch.map((o) => o.errorCode),
+        batch.map((o) => o.errorMessage),
+        batch.map((o) => o.responseExcerpt),
+        succeeded,
+        failed,
+      ],
+    );
+  }
+
+  /** A disabled subscription's pending deliveries fail, with why (in the transaction that disables it). */
+  async failPending(manager: EntityManager, subscriptionId: string, reason: string): Promise<void> {
+    await sql(manager, `UPDATE webhook_deliveries SET status = 'failed', last_error = $2, completed_at = now() WHERE subscription_id = $1 AND status = 'pending'`, [
+      subscriptionId,
+      reason,
+    ]);
+  }
+
+  /** Puts one of the tenant's deliveries back in the queue, due now, whatever its status; null when there is none. */
+  async requeue(tenantId: string, id: string): Promise<WebhookDelivery | null> {
+    // One transaction: the updated row stays locked until it is read back, so a concurrent delete of the
+    // subscription (and its deliveries) makes this a null, never a half-read row.
+    return this.dataSource.transaction(async (manager) => {
+      const { count } = await sql(
+        manager,
+        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), completed_at = NULL WHERE id = $1 AND tenant_id = $2`,
+        [id, tenantId],
+      );
+      if (count === 0) return null;
+      await this.notify(manager);
+      return manager.getRepository(WebhookDelivery).findOneByOrFail({ id });
+    });
+  }
+
+  /** Re-queues every failed delivery of the tenant's subscription created since `since`; how many. */
+  async requeueFailed(tenantId: string, subscriptionId: string, since: Date): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const { count } = await sql(
+        manager,
+        `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), completed_at = NULL
+          WHERE subscription_id = $1 AND tenant_id = $2 AND status = 'failed' AND created_at >= $3`,
+        [subscriptionId, tenantId, since],
+      );
+      if (count > 0) await this.notify(manager);
+      return count;
+    });
+  }
+
+  /** The tenant's delivery log, filtered: a query for the cursor pagination to finish. */
+  listQuery(tenantId: string, filters: { subscriptionId?: string; status?: DeliveryStatus; eventName?: string }): SelectQueryBuilder<WebhookDelivery> {
+    const builder = this.dataSource.getRepository(WebhookDelivery).createQueryBuilder('d').where('d.tenantId = :tenantId', { tenantId });
+    if (filters.subscriptionId) builder.andWhere('d.subscriptionId = :subscriptionId', { subscriptionId: filters.subscriptionId });
+    if (filters.status) builder.andWhere('d.status = :status', { status: filters.status });
+    if (filters.eventName) builder.andWhere('d.eventName = :eventName', { eventName: filters.eventName });
+    return builder;
+  }
+
+  /** One of the tenant's deliveries with its event and its attempts (oldest first), or null. */
+  async findWithAttempts(tenantId: string, id: string): Promise<{ delivery: WebhookDelivery; attempts: WebhookDeliveryAttempt[] } | null> {
+    const delivery = await this.dataSource.getRepository(WebhookDelivery).findOne({ where: { id, tenantId }, relations: { event: true } });
+    if (!delivery) return null;
+    const attempts = await this.dataSource.getRepository(WebhookDeliveryAttempt).find({ where: { deliveryId: id }, order: { attemptedAt: 'ASC' } });
+    return { delivery, attempts };
+  }
+
+  /** Pending deliveries: all of them, and those due now (the queue depth). */
+  async countPending(): Promise<{ pending: number; due: number }> {
+    const { rows } = await sql<{ pending: string; due: string }>(
+      this.dataSource,
+      `SELECT count(*) AS pending, count(*) FILTER (WHERE next_attempt_at <= now()) AS due FROM webhook_deliveries WHERE status = 'pending'`,
+    );
+    return { pending: Number(rows[0].pending), due: Number(rows[0].due) };
+  }
+
+  /** Deletes up to `limit` finished deliveries completed more than `days` ago (their attempts go with them); how many. */
+  async pruneFinished(runner: QueryRunner, days: number, limit: number): Promise<number> {
+    const { count } = await sql(
+      runner,
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries
+          WHERE status <> 'pending' AND completed_at < now() - make_interval(days => $1)
+          ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [days, limit],
+    );
+    return count;
+  }
+
+  /** Wakes every instance's worker once the surrounding transaction (if any) commits. */
+  async notify(db: EntityManager | DataSource = this.dataSource): Promise<void> {
+    await sql(db, `SELECT pg_notify($1, '')`, [DELIVERIES_CHANNEL]);
+  }
+}
