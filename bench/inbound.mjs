@@ -518,7 +518,7 @@ export function reportInbound(out) {
       );
       console.log(`  PostgreSQL backends of the database (mean number per sample): ${formatWaits(d.waits)}`);
       console.log(
-        '  (each event: one transaction of ~12 statements; the processor runs 4 of them at a time per process — CONCURRENCY = 4 in inbound-processor.ts — after claiming 50)',
+        '  (events are applied in batches of up to 25 per transaction, 4 batch transactions at a time per process — BATCH and CONCURRENCY in inbound-processor.ts)',
       );
     }
   }

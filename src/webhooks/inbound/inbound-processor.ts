@@ -1,39 +1,46 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { isDatabaseUnavailable } from '../../common/http/database-unavailable.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { WakeableLoops, type WakeableLoop } from '../../database/wakeable-loop.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { InboundHandlers, InvalidPayloadError } from './handlers/inbound-handler.js';
-import { INBOUND_CHANNEL, IntegrationEventRepository, type ClaimedEvent } from './integration-event.repository.js';
+import { INBOUND_CHANNEL, IntegrationEventRepository, type ClaimedEvent, type EventOutcome } from './integration-event.repository.js';
 
-const CLAIM_BATCH = 50;
-// Events processed at once by one instance; each holds a pooled connection for its transaction.
-const CONCURRENCY = 8;
-const LEASE_SECONDS = 60;
+/** Events claimed and applied in one transaction. */
+const BATCH = 25;
+// Batch transactions at once per instance; each holds a pooled connection while it runs.
+const CONCURRENCY = 4;
 const MAX_ATTEMPTS = 5;
 const POLL_JOB = 'inbound-processing-poll';
-// How often claims cut off by a database outage are offered back while the database stays away.
-const RELEASE_RETRY_MS = 500;
+/**
+ * A batch transaction whose client vanished (a host gone without closing its connection) is ended by the
+ * database after this long, so its rows are not held for the TCP timeout.
+ */
+const ABANDONED_BATCH_TIMEOUT = '60s';
 
-/** Another instance took the row over (our lease ran out): leave it to that one. */
-class LostLeaseError extends Error {}
+/** A handler failed in a batch applied without savepoints: the batch is rolled back and applied again, carefully. */
+class BatchNeedsSavepoints extends Error {}
 
 /**
- * Processes inbound events: woken by the NOTIFY of each insert and by a polling safety net. Claims
- * received rows (and processing rows whose lease ran out) with FOR UPDATE SKIP LOCKED; each event's
- * handler runs in one transaction with its domain events and the status change, fenced by the claim's
- * attempt number, so no two instances ever apply one event.
+ * Processes inbound events: woken by the NOTIFY of each insert and by a polling safety net. A batch is one
+ * transaction: it claims up to BATCH received events with FOR UPDATE SKIP LOCKED (their row locks keep every
+ * other instance off them until it ends), applies each through its handler, and marks them processed, so an
+ * event's record changes, domain events, deliveries and status commit together, once. A crash or a database
+ * outage rolls the whole batch back: nothing was applied, and the events are due again at once.
+ *
+ * Batches run without savepoints (no statement per event beyond the handler's own). When a handler fails,
+ * that batch is rolled back and the next one is applied with a savepoint per event, so the failure is
+ * recorded (a retry with backoff, or failed for good) and the other events of the batch still commit.
  */
 @Injectable()
 export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(InboundProcessor.name);
   private readonly loop: WakeableLoop;
-  /** Claims (id → attempt number) cut off by a database outage, to hand back as soon as it answers again. */
-  private readonly toRelease = new Map<string, number>();
-  private releaseTimer: NodeJS.Timeout | null = null;
+  /** Set by a failed fast batch: the next batch uses savepoints. */
+  private careful = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -61,112 +68,102 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    // Waits for the batches under way (short transactions); nothing is left claimed.
     await this.loop.stop();
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    // Claims not handed back now go back when their lease runs out.
-    await this.releaseCutOffClaims().catch((error: unknown) => this.logger.warn(`Handing back ${this.toRelease.size} cut-off claims at shutdown failed: ${String(error)}`));
   }
 
+  /** CONCURRENCY lanes, each running batch after batch until one comes back short. */
   private async drain(): Promise<void> {
-    while (!this.loop.isStopped) {
-      const claimed = await this.events.claimDue(CLAIM_BATCH, LEASE_SECONDS);
-      if (claimed.length === 0) return;
-      let next = 0;
-      let cutOff = false;
-      const lane = async () => {
-        while (next < claimed.length) {
-          const event = claimed[next++];
-          // Once the database is gone, the rest of the batch is handed back rather than tried one by one.
-          if (cutOff) this.releaseSoon(event);
-          else if ((await this.process(event)) === 'cut-off') cutOff = true;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, claimed.length) }, lane));
-      if (cutOff || claimed.length < CLAIM_BATCH) return;
-    }
-  }
-
-  /** Applies one claimed event; 'cut-off' when the database went away under it (the claim is then handed back). */
-  private async process(event: ClaimedEvent): Promise<'done' | 'cut-off'> {
-    const handler = this.handlers.get(event.event_name);
-    try {
-      await this.dataSource.transaction(async (manager) => {
-        // The fence: still ours only if nobody re-claimed it (which would have bumped attempts).
-        if (!(await this.events.lockIfStillClaimed(manager, event))) throw new LostLeaseError();
-        if (!handler) {
-          await this.events.markDone(manager, event.id, { status: 'ignored' });
-          return;
-        }
-        const context = { eventId: event.id, tenantId: event.tenant_id, eventName: event.event_name, payload: event.payload, manager };
-        const result = await handler.handle(context, handler.parse(event.payload));
-        await this.events.markDone(manager, event.id, { status: 'processed', result });
-      });
-      this.metrics.inboundProcessed.inc({ outcome: handler ? 'processed' : 'ignored' });
-      this.metrics.inboundLag.observe((Date.now() - new Date(event.received_at).getTime()) / 1000);
-      return 'done';
-    } catch (error) {
-      if (error instanceof LostLeaseError) return 'done';
-      if (!isDatabaseUnavailable(error)) {
-        try {
-          await this.recordFailure(event, error);
-          return 'done';
-        } catch (failure) {
-          if (!isDatabaseUnavailable(failure)) throw failure;
-        }
+    let more = true;
+    const lane = async () => {
+      while (more && !this.loop.isStopped) {
+        if ((await this.runBatch()) < BATCH) more = false;
       }
-      this.releaseSoon(event);
-      return 'cut-off';
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  }
+
+  /** One batch transaction; how many events it claimed. */
+  private async runBatch(): Promise<number> {
+    const careful = this.careful;
+    this.careful = false;
+    try {
+      const applied = await this.dataSource.transaction(async (manager) => {
+        await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '${ABANDONED_BATCH_TIMEOUT}'`);
+        const claimed = await this.events.claimDue(manager, BATCH);
+        const outcomes: EventOutcome[] = [];
+        for (const event of claimed) outcomes.push(careful ? await this.applyInSavepoint(manager, event) : await this.apply(manager, event));
+        await this.events.recordOutcomes(manager, outcomes);
+        return { claimed, outcomes };
+      });
+      this.count(applied.claimed, applied.outcomes);
+      return applied.claimed.length;
+    } catch (error) {
+      if (!(error instanceof BatchNeedsSavepoints)) throw error;
+      // Rolled back, claims included: the same events are due again, and the next batch takes care.
+      this.careful = true;
+      return BATCH;
     }
   }
 
-  /**
-   * The claim's transaction or connection died with the database: the event was not applied (or, if its
-   * commit got through, the fence below finds it processed). It is handed back, due at once, as soon as the
-   * database answers, instead of waiting LEASE_SECONDS for the lease to run out.
-   */
-  private releaseSoon(event: ClaimedEvent): void {
-    this.toRelease.set(event.id, event.attempts);
-    this.scheduleRelease();
+  /** Applies one event without a savepoint: any failure rolls the batch back (to be applied carefully). */
+  private async apply(manager: EntityManager, event: ClaimedEvent): Promise<EventOutcome> {
+    const handler = this.handlers.get(event.event_name);
+    if (!handler) return { id: event.id, status: 'ignored' };
+    try {
+      const result = await handler.handle(this.contextOf(manager, event), handler.parse(event.payload));
+      return { id: event.id, status: 'processed', result };
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      throw new BatchNeedsSavepoints(error instanceof Error ? error.message : String(error));
+    }
   }
 
-  private scheduleRelease(): void {
-    if (this.releaseTimer || this.toRelease.size === 0 || this.loop.isStopped) return;
-    this.releaseTimer = setTimeout(() => {
-      this.releaseCutOffClaims()
-        .then(() => this.loop.wake())
-        .catch((error: unknown) => {
-          if (!isDatabaseUnavailable(error)) this.logger.warn(`Handing back ${this.toRelease.size} inbound claims failed: ${String(error)}`);
-        })
-        .finally(() => {
-          this.releaseTimer = null;
-          // Still away: try again shortly (the lease is only the last resort).
-          this.scheduleRelease();
-        });
-    }, RELEASE_RETRY_MS);
-    this.releaseTimer.unref();
+  /** Applies one event in a savepoint: a failure undoes only its own changes and becomes its outcome. */
+  private async applyInSavepoint(manager: EntityManager, event: ClaimedEvent): Promise<EventOutcome> {
+    const handler = this.handlers.get(event.event_name);
+    if (!handler) return { id: event.id, status: 'ignored' };
+    await manager.query('SAVEPOINT inbound_event');
+    try {
+      const result = await handler.handle(this.contextOf(manager, event), handler.parse(event.payload));
+      await manager.query('RELEASE SAVEPOINT inbound_event');
+      return { id: event.id, status: 'processed', result };
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      await manager.query('ROLLBACK TO SAVEPOINT inbound_event');
+      return this.failure(event, error);
+    }
   }
 
-  /** Makes the cut-off claims due again (fenced by their attempt number: a row re-claimed since is left alone). */
-  private async releaseCutOffClaims(): Promise<void> {
-    if (this.toRelease.size === 0) return;
-    const batch = [...this.toRelease];
-    await this.events.handBack(batch);
-    for (const [id, attempts] of batch) if (this.toRelease.get(id) === attempts) this.toRelease.delete(id);
-    this.logger.warn(`Handed back ${batch.length} inbound events whose processing the database outage cut off`);
+  private contextOf(manager: EntityManager, event: ClaimedEvent) {
+    return { eventId: event.id, tenantId: event.tenant_id, eventName: event.event_name, payload: event.payload, manager };
   }
 
   /** A bad payload fails at once; anything else is retried with exponential backoff, then fails. */
-  private async recordFailure(event: ClaimedEvent, error: unknown): Promise<void> {
+  private failure(event: ClaimedEvent, error: unknown): EventOutcome {
     const permanent = error instanceof InvalidPayloadError || event.attempts >= MAX_ATTEMPTS;
     const message = error instanceof Error ? error.message : String(error);
-    const delaySeconds = 2 ** event.attempts;
-    await this.events.recordFailure(event, { status: permanent ? 'failed' : 'received', message, retryInSeconds: delaySeconds });
-    this.metrics.inboundProcessed.inc({ outcome: permanent ? 'failed' : 'retrying' });
-    const line = { inbound_event_id: event.id, event: event.event_name, attempt: event.attempts, error: message };
-    if (permanent) this.logger.warn(line, `inbound ${event.event_name} failed: ${message}`);
-    else {
-      this.logger.warn(line, `inbound ${event.event_name} will be retried in ${delaySeconds}s: ${message}`);
-      setTimeout(() => this.loop.wake(), delaySeconds * 1000 + 10).unref();
+    return permanent ? { id: event.id, status: 'failed', message } : { id: event.id, status: 'received', message, retryInSeconds: 2 ** event.attempts };
+  }
+
+  /** After the commit: metrics, a log line per failure, and a wake-up for each retry. */
+  private count(claimed: ClaimedEvent[], outcomes: EventOutcome[]): void {
+    const committedAt = Date.now();
+    const byId = new Map(claimed.map((event) => [event.id, event]));
+    for (const outcome of outcomes) {
+      const event = byId.get(outcome.id)!;
+      const metric = outcome.status === 'received' ? 'retrying' : outcome.status;
+      this.metrics.inboundProcessed.inc({ outcome: metric });
+      if (outcome.status === 'processed' || outcome.status === 'ignored') {
+        this.metrics.inboundLag.observe((committedAt - new Date(event.received_at).getTime()) / 1000);
+        continue;
+      }
+      const line = { inbound_event_id: event.id, event: event.event_name, attempt: event.attempts, error: outcome.message };
+      if (outcome.status === 'failed') this.logger.warn(line, `inbound ${event.event_name} failed: ${outcome.message}`);
+      else {
+        this.logger.warn(line, `inbound ${event.event_name} will be retried in ${outcome.retryInSeconds}s: ${outcome.message}`);
+        setTimeout(() => this.loop.wake(), outcome.retryInSeconds * 1000 + 10).unref();
+      }
     }
   }
 }

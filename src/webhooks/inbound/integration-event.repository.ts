@@ -18,23 +18,29 @@ export interface StoredEvent {
   received_at: Date;
 }
 
-/** An inbound event as a processor holds it (leased: status 'processing', next_attempt_at the lease's end). */
+/** An inbound event as a processing transaction holds it (claimed: row-locked, status 'processing'). */
 export interface ClaimedEvent {
   id: string;
   tenant_id: string;
   event_name: string;
   payload: Record<string, unknown>;
-  /** Attempts including the one under way: the fence of every later write. */
+  /** Attempts including the one under way. */
   attempts: number;
   received_at: Date;
 }
+
+/** What processing made of one event. */
+export type EventOutcome =
+  | { id: string; status: 'processed'; result: Record<string, unknown> }
+  | { id: string; status: 'ignored' }
+  | { id: string; status: 'received'; message: string; retryInSeconds: number }
+  | { id: string; status: 'failed'; message: string };
 
 const STORED_COLUMNS = 'id, tenant_id, event_name, payload, status, received_at';
 
 /**
  * The one owner of `integration_events`: every statement on it is here — the insert with its Idempotency-Key,
- * the processors' claim and lease (status 'processing', attempts as the fence), outcomes, retries, the log and
- * the retention delete.
+ * the processors' claim and outcomes, retries, the log, the gauge and the retention delete.
  */
 @Injectable()
 export class IntegrationEventRepository {
@@ -93,67 +99,51 @@ export class IntegrationEventRepository {
   }
 
   /**
-   * Claims up to `limit` due events — received ones, and processing ones whose lease ran out — oldest first,
-   * skipping rows other instances hold; each claim counts an attempt and leases the row for `leaseSeconds`.
+   * Claims up to `limit` due events for the caller's transaction — received ones (and 'processing' ones whose
+   * lease ran out, left by an instance of an earlier version) — oldest first, skipping rows other transactions
+   * hold. Each claim counts an attempt; the row locks keep the events the transaction's until it ends, and a
+   * rollback gives them back untouched.
    */
-  async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedEvent[]> {
+  async claimDue(manager: EntityManager, limit: number): Promise<ClaimedEvent[]> {
     const { rows } = await sql<ClaimedEvent>(
-      this.dataSource,
+      manager,
       `WITH due AS (
          SELECT id FROM integration_events
           WHERE status IN ('received', 'processing') AND next_attempt_at <= now()
           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        UPDATE integration_events e
-          SET status = 'processing', attempts = e.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+          SET status = 'processing', attempts = e.attempts + 1
          FROM due WHERE e.id = due.id
        RETURNING e.id, e.tenant_id, e.event_name, e.payload, e.attempts, e.received_at`,
-      [limit, leaseSeconds],
+      [limit],
     );
     return rows;
   }
 
-  /** The fence, in the processing transaction: locks the row if the claim is still ours (nobody re-claimed it since). */
-  async lockIfStillClaimed(manager: EntityManager, event: ClaimedEvent): Promise<boolean> {
-    const { rows } = await sql(manager, `SELECT 1 FROM integration_events WHERE id = $1 AND status = 'processing' AND attempts = $2 FOR UPDATE`, [
-      event.id,
-      event.attempts,
-    ]);
-    return rows.length > 0;
-  }
-
-  /** Marks a locked, claimed event done: processed with the handler's result, or ignored (no handler). */
-  async markDone(manager: EntityManager, id: string, outcome: { status: 'processed'; result: Record<string, unknown> } | { status: 'ignored' }): Promise<void> {
-    await sql(manager, `UPDATE integration_events SET status = $2, result = $3, processed_at = now(), error_message = NULL WHERE id = $1`, [
-      id,
-      outcome.status,
-      outcome.status === 'processed' ? JSON.stringify(outcome.result) : null,
-    ]);
-  }
-
   /**
-   * A failed attempt, fenced by its attempt number: 'received' again after `retryInSeconds`, or 'failed' for
-   * good (processed_at set, so retention can prune it).
+   * The outcomes of a batch, in the transaction that claimed it, in one statement: processed (with the
+   * handler's result) or ignored; 'received' again after `retryInSeconds`; or failed for good. processed_at is
+   * set on the final ones, so retention can prune them.
    */
-  async recordFailure(event: ClaimedEvent, outcome: { status: 'received' | 'failed'; message: string; retryInSeconds: number }): Promise<void> {
+  async recordOutcomes(manager: EntityManager, outcomes: EventOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await sql(
-      this.dataSource,
-      `UPDATE integration_events
-          SET status = $3, error_message = $4,
-              next_attempt_at = CASE WHEN $3 = 'received' THEN now() + make_interval(secs => $5) ELSE next_attempt_at END,
-              processed_at = CASE WHEN $3 = 'failed' THEN now() ELSE NULL END
-        WHERE id = $1 AND attempts = $2 AND status = 'processing'`,
-      [event.id, event.attempts, outcome.status, outcome.message, outcome.retryInSeconds],
-    );
-  }
-
-  /** Makes claims due again at once (fenced by their attempt number: a row re-claimed since is left alone). */
-  async handBack(claims: ReadonlyArray<readonly [id: string, attempts: number]>): Promise<void> {
-    await sql(
-      this.dataSource,
-      `UPDATE integration_events e SET status = 'received', next_attempt_at = now()
-         FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts)
-        WHERE e.id = r.id AND e.attempts = r.attempts AND e.status = 'processing'`,
-      [claims.map(([id]) => id), claims.map(([, attempts]) => attempts)],
+      manager,
+      `UPDATE integration_events e SET
+          status = o.status,
+          result = o.result,
+          error_message = o.message,
+          next_attempt_at = CASE WHEN o.status = 'received' THEN now() + make_interval(secs => o.retry_in) ELSE e.next_attempt_at END,
+          processed_at = CASE WHEN o.status = 'received' THEN NULL ELSE now() END
+         FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::int[]) AS o(id, status, result, message, retry_in)
+        WHERE e.id = o.id`,
+      [
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => (o.status === 'processed' ? JSON.stringify(o.result) : null)),
+        outcomes.map((o) => (o.status === 'received' || o.status === 'failed' ? o.message : null)),
+        outcomes.map((o) => (o.status === 'received' ? o.retryInSeconds : 0)),
+      ],
     );
   }
 
