@@ -370,6 +370,22 @@ describe('inbound webhooks', () => {
       expect(n).toBe(1);
     });
 
+    it('requests that arrive together are stored together (group commit): each answered with its own row, committed', async () => {
+      const run = randomUUID();
+      const responses = await Promise.all(Array.from({ length: 200 }, (_, i) => send(t, 'test.event', acme, { run, i })));
+      expect(responses.every((response) => response.status === 202)).toBe(true);
+      const rows = await t.sql<{ id: string; i: number; tx: string }>(
+        `SELECT id, (payload->>'i')::int AS i, xmin::text AS tx FROM integration_events WHERE payload->>'run' = $1`,
+        [run],
+      );
+      // Every answer names a committed row holding exactly what that request sent.
+      expect(rows).toHaveLength(200);
+      const byId = new Map(rows.map((row) => [row.id, row.i]));
+      expect(responses.map((response) => byId.get(response.body.id))).toEqual(responses.map((response) => response.body.payload.i));
+      // …and the rows came in far fewer transactions (multi-row INSERTs) than requests.
+      expect(new Set(rows.map((row) => row.tx)).size).toBeLessThan(100);
+    });
+
     it('a key first seen more than 24 h ago stores a new event (202); repeats of it then return the new one', async () => {
       const key = `old-${randomUUID()}`;
       const first = await send(t, 'test.event', acme, { n: 1 }, { 'Idempotency-Key': key });

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, type QueryRunner, type SelectQueryBuilder } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { GroupCommit } from '../../database/group-commit.js';
 import { sql } from '../../database/sql.js';
 import { IntegrationEvent, type IntegrationEventStatus } from './integration-event.entity.js';
 
@@ -36,6 +38,15 @@ export type EventOutcome =
   | { id: string; status: 'received'; message: string; retryInSeconds: number }
   | { id: string; status: 'failed'; message: string };
 
+interface NewEvent {
+  id: string;
+  tenantId: string;
+  eventName: string;
+  /** The payload as JSON text. */
+  payload: string;
+  idempotencyKey: string | null;
+}
+
 const STORED_COLUMNS = 'id, tenant_id, event_name, payload, status, received_at';
 
 /**
@@ -44,18 +55,31 @@ const STORED_COLUMNS = 'id, tenant_id, event_name, payload, status, received_at'
  */
 @Injectable()
 export class IntegrationEventRepository {
+  /** Inserts that arrive together share one multi-row INSERT (see GroupCommit). */
+  private readonly inserts = new GroupCommit<NewEvent, StoredEvent | null>((batch) => this.insertMany(batch), { maxBatch: 500, maxInFlight: 2 });
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Stores one event; null when the tenant already has an event with this Idempotency-Key. */
-  async insert(tenantId: string, eventName: string, payload: unknown, idempotencyKey: string | null): Promise<StoredEvent | null> {
+  /**
+   * Stores one event, answering once its row is committed; null when the tenant already has an event with
+   * this Idempotency-Key.
+   */
+  insert(tenantId: string, eventName: string, payload: unknown, idempotencyKey: string | null): Promise<StoredEvent | null> {
+    return this.inserts.submit({ id: randomUUID(), tenantId, eventName, payload: JSON.stringify(payload), idempotencyKey });
+  }
+
+  /** One autocommitted INSERT for the batch; a row that collides with an Idempotency-Key is left out (null). */
+  private async insertMany(batch: NewEvent[]): Promise<Array<StoredEvent | null>> {
     const { rows } = await sql<StoredEvent>(
       this.dataSource,
-      `INSERT INTO integration_events (tenant_id, event_name, payload, idempotency_key) VALUES ($1, $2, $3, $4)
+      `INSERT INTO integration_events (id, tenant_id, event_name, payload, idempotency_key)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[])
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING ${STORED_COLUMNS}`,
-      [tenantId, eventName, JSON.stringify(payload), idempotencyKey],
+      [batch.map((e) => e.id), batch.map((e) => e.tenantId), batch.map((e) => e.eventName), batch.map((e) => e.payload), batch.map((e) => e.idempotencyKey)],
     );
-    return rows[0] ?? null;
+    const stored = new Map(rows.map((row) => [row.id, row]));
+    return batch.map((event) => stored.get(event.id) ?? null);
   }
 
   /** The tenant's event holding this Idempotency-Key, and whether its 24-hour window is over. */
