@@ -9,13 +9,11 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
-# Memory: scrypt's 16 MiB buffers go back to the OS (glibc keeps smaller allocations), and the V8 heap is
-# collected before it grows far past what the app holds (~50 MB live). See docs/operations.md.
-ENV MALLOC_MMAP_THRESHOLD_=1048576
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8001
-CMD ["node", "--max-old-space-size=160", "dist/src/main.js"]
+# The app sets its own memory settings (heap cap, MALLOC_MMAP_THRESHOLD_) at start: see docs/operations.md.
+CMD ["node", "dist/src/main.js"]

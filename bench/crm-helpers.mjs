@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { measureBaseline } from './baseline-ingest.mjs';
-import { APP_ENTRY, APP_NODE_OPTIONS, BENCH_DIR, ROOT_DIR, ensureBuilt, freePort, printTable, sleep, spawnApp, spawnNode, waitForHttp } from './lib.mjs';
+import { APP_ENTRY, BENCH_DIR, ROOT_DIR, ensureBuilt, freePort, printTable, sleep, spawnApp, spawnNode, waitForHttp } from './lib.mjs';
 
 const START_TIMEOUT_MS = 120_000;
 
@@ -59,7 +59,7 @@ async function spawnSnapshotApp({ env = {}, killAfterMs = 30_000 } = {}) {
   const { entry } = await buildSnapshot();
   const port = await freePort();
   const handle = spawnNode(entry, [], {
-    env: { LOG_LEVEL: 'warn', NODE_OPTIONS: APP_NODE_OPTIONS, MALLOC_MMAP_THRESHOLD_: '1048576', ...env, PORT: port, HOST: '127.0.0.1' },
+    env: { LOG_LEVEL: 'warn', ...env, PORT: port, HOST: '127.0.0.1' },
     killAfterMs,
   });
   handle.port = port;
@@ -82,11 +82,11 @@ export async function startApp({ databaseUrl, env = {}, label = 'app', countQuer
   };
   if (countQueries) {
     const preload = pathToFileURL(path.join(BENCH_DIR, 'query-counter.mjs')).href;
-    childEnv.NODE_OPTIONS = `${APP_NODE_OPTIONS} ${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim();
+    childEnv.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim();
     childEnv.BENCH_QUERY_COUNT_FILE = queryCountFile;
   } else if (cpuProfileFile) {
     const preload = pathToFileURL(path.join(BENCH_DIR, 'cpu-profiler.mjs')).href;
-    childEnv.NODE_OPTIONS = `${APP_NODE_OPTIONS} ${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim();
+    childEnv.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim();
     childEnv.BENCH_CPU_PROFILE_FILE = cpuProfileFile;
   }
   const app = await spawnSnapshotApp({ env: childEnv });

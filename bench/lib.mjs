@@ -248,9 +248,6 @@ export function spawnNode(script, args = [], { env = {}, cwd = ROOT_DIR, killAft
   };
 }
 
-/** The V8 heap cap of `npm start`. */
-export const APP_NODE_OPTIONS = '--max-old-space-size=160';
-
 /**
  * Starts the BUILT app (`node dist/src/main.js`, building first if missing) on a free loopback port.
  * Returns { child, pid, url (…/api), port, output, exited, exitSignal, stop() }. The child gets
@@ -261,8 +258,8 @@ export async function spawnApp({ env = {}, echo = false, killAfterMs = 30_000 } 
   ensureBuilt();
   const port = await freePort();
   const handle = spawnNode(APP_ENTRY, [], {
-    // The memory settings `npm start` uses (see docs/operations.md, "Memory"), unless the caller overrides them.
-    env: { LOG_LEVEL: 'warn', NODE_OPTIONS: APP_NODE_OPTIONS, MALLOC_MMAP_THRESHOLD_: '1048576', ...env, PORT: port, HOST: '127.0.0.1' },
+    // As users start it: the app takes its own memory settings (docs/operations.md, "Memory").
+    env: { LOG_LEVEL: 'warn', ...env, PORT: port, HOST: '127.0.0.1' },
     echo,
     killAfterMs,
   });

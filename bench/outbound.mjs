@@ -139,8 +139,8 @@ async function main() {
 
     const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
     const queryCountFile = COUNT_QUERIES ? path.join(os.tmpdir(), `junction-bench-outbound-queries-${process.pid}.json`) : undefined;
-    // The app runs with npm start's heap cap; BENCH_APP_NODE_OPTIONS adds to it (e.g. --trace-gc with BENCH_ECHO_APP=1).
-    const appNodeOptions = [lib.APP_NODE_OPTIONS, process.env.NODE_OPTIONS, process.env.BENCH_APP_NODE_OPTIONS].filter(Boolean).join(' ');
+    // Started as users start it (the app sets its own heap cap); BENCH_APP_NODE_OPTIONS adds flags (e.g. --trace-gc with BENCH_ECHO_APP=1).
+    const appNodeOptions = [process.env.NODE_OPTIONS, process.env.BENCH_APP_NODE_OPTIONS].filter(Boolean).join(' ');
     const counterEnv = COUNT_QUERIES
       ? {
           NODE_OPTIONS: `${appNodeOptions} --import=${pathToFileURL(path.join(BENCH_DIR, 'query-counter.mjs')).href}`.trim(),

@@ -155,9 +155,9 @@ async function startServer(tmp, port, database) {
     delete env.DATABASE_URL;
     env.DATA_DIR = join(tmp, 'data');
   }
-  const child = spawn(process.execPath, ['--max-old-space-size=160', join(ROOT, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
     cwd: tmp,
-    env: { ...env, MALLOC_MMAP_THRESHOLD_: '1048576' },
+    env,
     stdio: ['ignore', log, log],
     detached: true,
   });

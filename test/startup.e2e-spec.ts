@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -121,5 +121,25 @@ describe('start-up of the built app', () => {
     expect(app.output).toContain('SECRETS_ENCRYPTION_KEY is not set');
     expect(app.output).toContain('listening on');
     expect(app.output).not.toMatch(ANSI_ESCAPE);
+  });
+  it('runs with the heap cap and MALLOC_MMAP_THRESHOLD_ when started as plain `node dist/src/main.js`, in the same process', async () => {
+    // startAppProcess spawns `node dist/src/main.js` with neither setting: the app takes them itself.
+    const app = await startAppProcess({ databaseUrl: database.url });
+    const argv = (await readFile(`/proc/${app.pid}/cmdline`, 'utf8')).split('\0');
+    expect(argv).toContain('--max-old-space-size=160');
+    const environ = (await readFile(`/proc/${app.pid}/environ`, 'utf8')).split('\0');
+    expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=1048576');
+    // The PID that was spawned is the one serving (no supervisor in between): a signal to it shuts the app down.
+    expect(await app.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('keeps a heap cap it was started with', async () => {
+    const app = await startAppProcess({ databaseUrl: database.url, env: { NODE_OPTIONS: '--max-old-space-size=300' } });
+    const argv = (await readFile(`/proc/${app.pid}/cmdline`, 'utf8')).split('\0');
+    expect(argv.some((arg) => arg.startsWith('--max-old-space-size'))).toBe(false);
+    const environ = (await readFile(`/proc/${app.pid}/environ`, 'utf8')).split('\0');
+    expect(environ).toContain('NODE_OPTIONS=--max-old-space-size=300');
+    expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=1048576');
+    await app.stop();
   });
 });
