@@ -4,6 +4,7 @@
 //   node bench/profile.mjs contacts     # POST /api/contacts, unique emails, c=50
 //   node bench/profile.mjs ingest       # POST /api/webhooks/lead.captured, APP_ROLE=api, c=50
 //   node bench/profile.mjs list         # GET /api/contacts?q=qzxv (a trigram-index query), c=10
+//   node bench/profile.mjs drain        # the inbound processor on a backlog of received lead.captured rows (APP_ROLE=all)
 //   BENCH_PROFILE_SECONDS=15 BENCH_PROFILE_KEEP=/tmp/app.cpuprofile node bench/profile.mjs contacts
 //
 // Prints self time by package (node_modules/<name>, "app" for dist/src, node core, GC, native calls such
@@ -12,14 +13,15 @@
 
 import { copyFile, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
+import pg from 'pg';
 import path from 'node:path';
 import { api, buildSnapshot, createWebhookApiKey, registerAccount, startApp, stopApp } from './crm-helpers.mjs';
 import { leadBody } from './inbound.mjs';
 import { createScratchDatabase, envInt, envSeconds, loadCheck, printTable, runAutocannon, sleep } from './lib.mjs';
 
 const target = process.argv[2];
-if (!['contacts', 'ingest', 'list'].includes(target)) {
-  console.error('usage: node bench/profile.mjs contacts|ingest|list');
+if (!['contacts', 'ingest', 'list', 'drain'].includes(target)) {
+  console.error('usage: node bench/profile.mjs contacts|ingest|list|drain');
   process.exit(2);
 }
 const seconds = envSeconds('BENCH_PROFILE_SECONDS', 8);
@@ -64,7 +66,23 @@ export function summarizeProfile(profile) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
       .map(([name, micros]) => ({ share: `${((100 * micros) / busy).toFixed(1)}%`, 'busy ms': Math.round(micros / 1000), name }));
-  return { busyMs: busy / 1000, idleMs: idle / 1000, packages: top(byPackage, 18), functions: top(byFunction, 20) };
+  // Inclusive time of the app's own functions: each sample counts once for every distinct app function on its stack.
+  const parent = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const inclusive = new Map();
+  for (const [id, micros] of selfTime) {
+    if (byId.get(id).callFrame.functionName === '(idle)') continue;
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const { callFrame } = byId.get(at);
+      if (!callFrame.url.includes('/dist/src/')) continue;
+      const name = `${callFrame.functionName || '(anonymous)'} ${callFrame.url.slice(callFrame.url.indexOf('/dist/src/') + 10)}:${callFrame.lineNumber + 1}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + micros);
+    }
+  }
+  return { busyMs: busy / 1000, idleMs: idle / 1000, packages: top(byPackage, 18), functions: top(byFunction, 20), appInclusive: top(inclusive, 20) };
 }
 
 const load = loadCheck('start');
@@ -83,7 +101,9 @@ try {
   });
   const account = await registerAccount(app, `profile-${target}`);
   let options;
-  if (target === 'contacts') {
+  if (target === 'drain') {
+    await profileDrain(app, account);
+  } else if (target === 'contacts') {
     let counter = 0;
     const tag = Date.now().toString(36);
     options = {
@@ -118,12 +138,53 @@ try {
     }
     options = { url: `${app.url}/contacts?q=qzxv`, headers: { authorization: `Bearer ${account.token}` } };
   }
+  if (target !== 'drain') await profileRequests(app, options);
+} finally {
+  await stopApp(app);
+  await rm(profileFile, { force: true });
+  await database.drop();
+}
+
+/** Profiles the app while it drains a backlog: rows inserted by SQL, the processor woken by the poll. */
+async function profileDrain(app, account) {
+  const count = envInt('BENCH_PROFILE_EVENTS', 20_000);
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const remaining = async () => Number((await client.query(`SELECT count(*) AS n FROM integration_events WHERE status IN ('received', 'processing')`)).rows[0].n);
+    await client.query(
+      `INSERT INTO integration_events (tenant_id, event_name, payload)
+       SELECT $1, 'lead.captured', jsonb_build_object('email', 'drain.' || g || '@bench.example.com', 'name', 'Ada Lovelace',
+                'company', 'Globex Ltd', 'source', 'website_form', 'utm_campaign', 'summer2025')
+         FROM generate_series(1, $2::int) g`,
+      [account.tenantId, count],
+    );
+    await client.query(`SELECT pg_notify('junction_inbound_events', '')`);
+    const startedLeft = await remaining();
+    process.kill(app.pid, 'SIGUSR2');
+    const started = performance.now();
+    await sleep(seconds * 1000);
+    process.kill(app.pid, 'SIGUSR2');
+    const done = startedLeft - (await remaining());
+    const elapsed = (performance.now() - started) / 1000;
+    await report({ total: done, label: `${done} events processed in ${elapsed.toFixed(1)} s (${(done / elapsed).toFixed(0)} events/s)`, unit: 'event' });
+  } finally {
+    await client.end();
+  }
+}
+
+async function profileRequests(app, options) {
   console.log(`  warm-up 2 s, then ${seconds} s profiled at c=${connections}…`);
   await runAutocannon({ ...options, connections, duration: 2 });
   process.kill(app.pid, 'SIGUSR2');
   await sleep(200);
   const result = await runAutocannon({ ...options, connections, duration: seconds });
   process.kill(app.pid, 'SIGUSR2');
+  await report({ total: result.total, label: `${result.total} requests in ${seconds} s (${result.reqPerSec.toFixed(0)} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx})`, unit: 'request' });
+}
+
+/** Reads the profile the app wrote and prints its summary. */
+async function report({ total, label, unit }) {
   let profile;
   for (let attempt = 0; attempt < 100 && !profile; attempt++) {
     await sleep(100);
@@ -133,16 +194,14 @@ try {
   if (process.env.BENCH_PROFILE_KEEP) await copyFile(profileFile, process.env.BENCH_PROFILE_KEEP);
   const summary = summarizeProfile(profile);
   console.log(
-    `\n${result.total} requests in ${seconds} s (${result.reqPerSec.toFixed(0)} req/s, p99 ${result.p99} ms, non-2xx ${result.non2xx}); ` +
+    `\n${label}; ` +
       `event loop busy ${(summary.busyMs / 1000).toFixed(2)} s, idle ${(summary.idleMs / 1000).toFixed(2)} s of the sampled time: ` +
-      `${(summary.busyMs / result.total).toFixed(2)} ms busy per request`,
+      `${(summary.busyMs / total).toFixed(2)} ms busy per ${unit}`,
   );
   console.log('\nself time by package (share of busy time):');
   printTable(summary.packages);
   console.log('\ntop functions by self time:');
   printTable(summary.functions);
-} finally {
-  await stopApp(app);
-  await rm(profileFile, { force: true });
-  await database.drop();
+  console.log('\ninclusive time of the app\'s own functions (self + what they call, while on the stack):');
+  printTable(summary.appInclusive);
 }

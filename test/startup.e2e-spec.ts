@@ -122,11 +122,11 @@ describe('start-up of the built app', () => {
     expect(app.output).toContain('listening on');
     expect(app.output).not.toMatch(ANSI_ESCAPE);
   });
-  it('runs with the heap cap and MALLOC_MMAP_THRESHOLD_ when started as plain `node dist/src/main.js`, in the same process', async () => {
+  it('runs with the heap settings and MALLOC_MMAP_THRESHOLD_ when started as plain `node dist/src/main.js`, in the same process', async () => {
     // startAppProcess spawns `node dist/src/main.js` with neither setting: the app takes them itself.
     const app = await startAppProcess({ databaseUrl: database.url });
     const argv = (await readFile(`/proc/${app.pid}/cmdline`, 'utf8')).split('\0');
-    expect(argv).toContain('--max-old-space-size=160');
+    expect(argv).toEqual(expect.arrayContaining(['--max-old-space-size=192', '--max-semi-space-size=16']));
     const environ = (await readFile(`/proc/${app.pid}/environ`, 'utf8')).split('\0');
     expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=1048576');
     // The PID that was spawned is the one serving (no supervisor in between): a signal to it shuts the app down.
@@ -137,6 +137,7 @@ describe('start-up of the built app', () => {
     const app = await startAppProcess({ databaseUrl: database.url, env: { NODE_OPTIONS: '--max-old-space-size=300' } });
     const argv = (await readFile(`/proc/${app.pid}/cmdline`, 'utf8')).split('\0');
     expect(argv.some((arg) => arg.startsWith('--max-old-space-size'))).toBe(false);
+    expect(argv).toContain('--max-semi-space-size=16');
     const environ = (await readFile(`/proc/${app.pid}/environ`, 'utf8')).split('\0');
     expect(environ).toContain('NODE_OPTIONS=--max-old-space-size=300');
     expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=1048576');
