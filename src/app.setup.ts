@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { serveConsole } from './console/serve-console.js';
@@ -68,7 +68,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     route.config = { ...(route.config as object), bodyLimitVariable: inbound ? 'INBOUND_MAX_BYTES' : 'BODY_LIMIT_BYTES' } satisfies BodyLimitConfig;
   });
 
-  await app.register(helmet, {
+  // Security headers: helmet's middleware built once (the Fastify plugin builds it again for every request,
+  // which was a few per cent of the inbound endpoint's CPU).
+  const securityHeaders = helmet({
     // Swagger UI needs its inline script and styles.
     contentSecurityPolicy: {
       directives: {
@@ -82,6 +84,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       },
     },
   });
+  fastify.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)));
   app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
   await serveConsole(app);
   setupSwagger(app, config);

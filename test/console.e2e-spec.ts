@@ -26,6 +26,17 @@ describe('the web console and the API parts it needs', () => {
     await receiver.stop();
   });
 
+  it('sends the security headers with every answer: a JSON body, an error, the inbound endpoint', async () => {
+    const answers = [await t.request('GET', '/api/health'), await t.request('GET', '/api/no-such-route'), await t.request('POST', '/api/webhooks/lead.captured', { body: {} })];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 404, 401]);
+    for (const answer of answers) {
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+      expect(answer.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(answer.headers['strict-transport-security']).toContain('max-age=');
+      expect(answer.headers['content-security-policy']).toContain("default-src 'self'");
+    }
+  });
+
   it.runIf(existsSync(path.join(consoleBuildDir(), 'index.html')))('serves the built console at /console/, with the API security headers', async () => {
     const redirect = await t.request('GET', '/console');
     expect(redirect.status).toBe(302);

@@ -12,7 +12,7 @@ import { INBOUND_CHANNEL, IntegrationEventRepository, type ClaimedEvent, type Ev
 /** Events claimed and applied in one transaction. */
 const BATCH = 25;
 // Batch transactions at once per instance; each holds a pooled connection while it runs.
-const CONCURRENCY = 4;
+const CONCURRENCY = 8;
 const MAX_ATTEMPTS = 5;
 const POLL_JOB = 'inbound-processing-poll';
 /**
