@@ -5,6 +5,7 @@
 //   node bench/profile.mjs ingest       # POST /api/webhooks/lead.captured, APP_ROLE=api, c=50
 //   node bench/profile.mjs list         # GET /api/contacts?q=qzxv (a trigram-index query), c=10
 //   node bench/profile.mjs drain        # the inbound processor on a backlog of received lead.captured rows (APP_ROLE=all)
+//   node bench/profile.mjs deliveries   # the delivery worker on a backlog for 10 subscriptions to a local receiver
 //   BENCH_PROFILE_SECONDS=15 BENCH_PROFILE_KEEP=/tmp/app.cpuprofile node bench/profile.mjs contacts
 //
 // Prints self time by package (node_modules/<name>, "app" for dist/src, node core, GC, native calls such
@@ -12,6 +13,7 @@
 // Sample times include moments the thread was descheduled, so on a busy machine read them as shares.
 
 import { copyFile, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import pg from 'pg';
 import path from 'node:path';
@@ -20,8 +22,9 @@ import { leadBody } from './inbound.mjs';
 import { createScratchDatabase, envInt, envSeconds, loadCheck, printTable, runAutocannon, sleep } from './lib.mjs';
 
 const target = process.argv[2];
-if (!['contacts', 'ingest', 'list', 'drain'].includes(target)) {
-  console.error('usage: node bench/profile.mjs contacts|ingest|list|drain');
+const TARGETS = ['contacts', 'ingest', 'list', 'drain', 'deliveries'];
+if (!TARGETS.includes(target)) {
+  console.error(`usage: node bench/profile.mjs ${TARGETS.join('|')}`);
   process.exit(2);
 }
 const seconds = envSeconds('BENCH_PROFILE_SECONDS', 8);
@@ -95,7 +98,13 @@ let app;
 try {
   app = await startApp({
     databaseUrl: database.url,
-    env: { LOG_LEVEL: 'warn', APP_ROLE: target === 'ingest' ? 'api' : 'all', INBOUND_RATE_LIMIT: 1_000_000, INBOUND_RATE_BURST: 1_000_000 },
+    env: {
+      LOG_LEVEL: 'warn',
+      APP_ROLE: target === 'ingest' ? 'api' : 'all',
+      INBOUND_RATE_LIMIT: 1_000_000,
+      INBOUND_RATE_BURST: 1_000_000,
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    },
     label: 'app (CPU profiler)',
     cpuProfileFile: profileFile,
   });
@@ -103,6 +112,8 @@ try {
   let options;
   if (target === 'drain') {
     await profileDrain(app, account);
+  } else if (target === 'deliveries') {
+    await profileDeliveries(app, account);
   } else if (target === 'contacts') {
     let counter = 0;
     const tag = Date.now().toString(36);
@@ -138,7 +149,7 @@ try {
     }
     options = { url: `${app.url}/contacts?q=qzxv`, headers: { authorization: `Bearer ${account.token}` } };
   }
-  if (target !== 'drain') await profileRequests(app, options);
+  if (options) await profileRequests(app, options);
 } finally {
   await stopApp(app);
   await rm(profileFile, { force: true });
@@ -170,6 +181,54 @@ async function profileDrain(app, account) {
     await report({ total: done, label: `${done} events processed in ${elapsed.toFixed(1)} s (${(done / elapsed).toFixed(0)} events/s)`, unit: 'event' });
   } finally {
     await client.end();
+  }
+}
+
+/** Profiles the delivery worker on a backlog inserted by SQL: BENCH_PROFILE_EVENTS events × 10 subscriptions. */
+async function profileDeliveries(app, account) {
+  const events = Math.ceil(envInt('BENCH_PROFILE_EVENTS', 20_000) / 10);
+  let received = 0;
+  const receiver = http.createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      received += 1;
+      response.end('ok');
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const target = `http://127.0.0.1:${receiver.address().port}/hook`;
+    for (let index = 0; index < 10; index++) {
+      await api(app, 'POST', '/webhooks/subscriptions', { token: account.token, body: { event_name: 'contact.created', target_url: `${target}/${index}` } });
+    }
+    await client.query('BEGIN');
+    await client.query(
+      `WITH ev AS (
+         INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at)
+         SELECT g.id, $1::uuid, 'contact.created', jsonb_build_object('event_id', g.id, 'event_name', 'contact.created', 'tenant_id', $1::text,
+                  'occurred_at', now(), 'data', jsonb_build_object('contact', jsonb_build_object('id', gen_random_uuid(), 'email', 'ada@example.com'))), now()
+           FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, $2)) g
+         RETURNING id)
+       INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name)
+       SELECT $1::uuid, s.id, ev.id, 'contact.created' FROM ev CROSS JOIN webhook_subscriptions s WHERE s.tenant_id = $1::uuid`,
+      [account.tenantId, events],
+    );
+    await client.query(`SELECT pg_notify('junction_webhook_deliveries', '')`);
+    await client.query('COMMIT');
+    await sleep(500);
+    const before = received;
+    process.kill(app.pid, 'SIGUSR2');
+    const started = performance.now();
+    await sleep(seconds * 1000);
+    process.kill(app.pid, 'SIGUSR2');
+    const done = received - before;
+    const elapsed = (performance.now() - started) / 1000;
+    await report({ total: done, label: `${done} deliveries received in ${elapsed.toFixed(1)} s (${(done / elapsed).toFixed(0)}/s, 10 subscriptions)`, unit: 'delivery' });
+  } finally {
+    await client.end();
+    receiver.close();
   }
 }
 

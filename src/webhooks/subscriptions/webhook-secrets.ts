@@ -4,10 +4,18 @@ import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { WebhookSubscription } from './webhook-subscription.entity.js';
 
-/** Encrypts and decrypts what a subscription keeps secret: its signing secrets and its custom headers. */
+/** Opened values kept per instance; past this many the cache starts over. */
+const OPENED_CACHE_SIZE = 10_000;
+
+/**
+ * Encrypts and decrypts what a subscription keeps secret: its signing secrets and its custom headers. What it
+ * opens is kept in memory by sealed value (the delivery worker opens the same secret for every delivery of a
+ * subscription); a rotated secret or changed headers are a new sealed value, so nothing stale is ever used.
+ */
 @Injectable()
 export class WebhookSecrets {
   private readonly box: SecretBox;
+  private readonly opened = new Map<string, string>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.box = new SecretBox(config.secretsEncryptionKey);
@@ -18,13 +26,13 @@ export class WebhookSecrets {
   }
 
   secretOf(subscription: Pick<WebhookSubscription, 'secretEncrypted'>): string {
-    return this.box.decrypt(subscription.secretEncrypted);
+    return this.open(subscription.secretEncrypted);
   }
 
   /** The previous secret while its rotation grace lasts, else null. */
   previousSecretOf(subscription: Pick<WebhookSubscription, 'previousSecretEncrypted' | 'previousSecretExpiresAt'>, now = new Date()): string | null {
     if (!subscription.previousSecretEncrypted || !subscription.previousSecretExpiresAt || subscription.previousSecretExpiresAt <= now) return null;
-    return this.box.decrypt(subscription.previousSecretEncrypted);
+    return this.open(subscription.previousSecretEncrypted);
   }
 
   sealHeaders(headers: Record<string, string> | undefined): string | null {
@@ -32,6 +40,16 @@ export class WebhookSecrets {
   }
 
   headersOf(subscription: Pick<WebhookSubscription, 'headersEncrypted'>): Record<string, string> {
-    return subscription.headersEncrypted ? (JSON.parse(this.box.decrypt(subscription.headersEncrypted)) as Record<string, string>) : {};
+    return subscription.headersEncrypted ? (JSON.parse(this.open(subscription.headersEncrypted)) as Record<string, string>) : {};
+  }
+
+  /** Decrypts (or finds what was decrypted before); throws for a value sealed with another key. */
+  private open(sealed: string): string {
+    const known = this.opened.get(sealed);
+    if (known !== undefined) return known;
+    const value = this.box.decrypt(sealed);
+    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.clear();
+    this.opened.set(sealed, value);
+    return value;
   }
 }
