@@ -4,7 +4,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,6 +186,21 @@ function tailBuffer(limit = 16_000) {
  * only and waits for it to exit (SIGKILL to the same PID after `killAfterMs`).
  * `env` is merged over process.env; a key set to undefined or null is removed.
  */
+/** The highest VmHWM (MB) of every process spawnNode started and stopped in this run, read just before its SIGTERM. */
+let peakRssMB = 0;
+export function peakRss() {
+  return peakRssMB;
+}
+
+function notePeakRss(pid) {
+  try {
+    const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    peakRssMB = Math.max(peakRssMB, kb / 1024);
+  } catch {
+    // gone already, or no /proc
+  }
+}
+
 export function spawnNode(script, args = [], { env = {}, cwd = ROOT_DIR, killAfterMs = 20_000, echo = false } = {}) {
   const childEnv = { ...process.env };
   for (const [key, value] of Object.entries(env)) {
@@ -217,6 +232,7 @@ export function spawnNode(script, args = [], { env = {}, cwd = ROOT_DIR, killAft
 
   async function stop() {
     if (exitInfo) return exitInfo;
+    notePeakRss(child.pid);
     if (child.pid !== undefined) {
       try {
         process.kill(child.pid, 'SIGTERM');

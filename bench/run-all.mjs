@@ -15,7 +15,8 @@ import { baselineRow, measureBaseline } from './baseline-ingest.mjs';
 import { coldStartRows, measureColdStart } from './cold-start.mjs';
 import { contactsFigures, contactsProblems, contactsSummaryRows, measureContacts, reportContacts } from './contacts.mjs';
 import { inboundFigures, inboundProblems, inboundSummaryRows, measureInbound, reportInbound } from './inbound.mjs';
-import { BENCH_DIR, ROOT_DIR, loadCheck, printTable } from './lib.mjs';
+import { BENCH_DIR, ROOT_DIR, loadCheck, peakRss, printTable, spawnNode } from './lib.mjs';
+import { readFile } from 'node:fs/promises';
 
 function gitHead() {
   try {
@@ -47,6 +48,9 @@ console.log('\n== inbound webhooks: ingest vs the baseline, received → process
 const inbound = await measureInbound();
 reportInbound(inbound);
 
+console.log('\n== outbound webhooks: deliveries/s, event → receiver latency, fan-out, memory (bench/outbound.mjs, its own processes)');
+const outbound = await runOutbound();
+
 const loadAfter = loadCheck('end');
 console.log(`\n${loadAfter.text} (includes the benchmarks' own processes)`);
 
@@ -61,6 +65,9 @@ printTable([
 console.log('');
 printTable(coldStartRows(coldStart));
 
+console.log('\n== the hot paths against the baseline measured in this run (issue 14)');
+printTable(hotPathRows());
+
 const problems = [];
 if (loadBefore.busy) problems.push('the machine was busy with other work (see the load averages): do not record these figures');
 if (baseline.errors || baseline.timeouts || baseline.non2xx) problems.push(`baseline: ${baseline.errors} errors, ${baseline.timeouts} timeouts, ${baseline.non2xx} non-2xx`);
@@ -68,12 +75,54 @@ problems.push(...contactsProblems(contacts), ...inboundProblems(inbound));
 
 const resultsDir = path.join(BENCH_DIR, 'results');
 await mkdir(resultsDir, { recursive: true });
+if (!outbound) problems.push('outbound: bench/outbound.mjs failed (see its output above)');
 const file = path.join(resultsDir, `run-all-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
 const { raw: _raw, ...baselineFigures } = baseline;
-await writeFile(file, `${JSON.stringify({ startedAt, machine, load: [loadBefore, loadAfter], baseline: baselineFigures, coldStart, contacts: contactsFigures(contacts), inbound: inboundFigures(inbound) }, null, 2)}\n`);
+await writeFile(file, `${JSON.stringify({ startedAt, machine, load: [loadBefore, loadAfter], baseline: baselineFigures, coldStart, contacts: contactsFigures(contacts), inbound: inboundFigures(inbound), outbound: outbound?.summary ?? null, peakRssMB: overallPeakRss() }, null, 2)}\n`);
 console.log(`\nwritten: ${path.relative(ROOT_DIR, file)}`);
 
 if (problems.length) {
   console.error(`\nproblems:\n  ${problems.join('\n  ')}`);
   process.exitCode = 1;
+}
+
+/** bench/outbound.mjs as a child process (it starts its own app and receiver); its JSON results, or null. */
+async function runOutbound() {
+  const child = spawnNode(path.join(BENCH_DIR, 'outbound.mjs'), [], { env: { BENCH_SKIP_BASELINE: '1' }, echo: true, killAfterMs: 30 * 60_000 });
+  const exit = await child.exited;
+  const written = /written: (\S+)/.exec(child.output)?.[1];
+  if (!written || (exit.code !== 0 && exit.code !== 2)) return null;
+  return JSON.parse(await readFile(path.join(ROOT_DIR, written), 'utf8'));
+}
+
+/** The highest resident memory of any app process of the run: this process's children and outbound's app. */
+function overallPeakRss() {
+  return Math.round(Math.max(peakRss(), outbound?.scenarios?.memory?.vmHwmMB ?? 0));
+}
+
+/** Issue 14's table: each hot path's figure, its ratio to the baseline ingest of this run where that is the measure, and the goal. */
+function hotPathRows() {
+  const ratioOf = (reqPerSec) => Number((reqPerSec / baseline.reqPerSec).toFixed(2));
+  const verdict = (met) => (met ? 'met' : 'MISSED');
+  const rows = [];
+  const ingest = inbound.ingest?.runs.find((run) => run.role === 'all');
+  if (ingest) {
+    const r = ingest.result;
+    rows.push({ path: 'POST /api/webhooks/lead.captured (APP_ROLE=all)', figure: `${Math.round(r.reqPerSec)} req/s, p99 ${r.p99} ms`, '÷ baseline': ratioOf(r.reqPerSec), goal: '≥ 1.0×, p99 < 50 ms', verdict: verdict(ratioOf(r.reqPerSec) >= 1 && r.p99 < 50) });
+  }
+  if (contacts.create) {
+    const r = contacts.create.create;
+    rows.push({ path: 'POST /api/contacts', figure: `${Math.round(r.reqPerSec)} req/s, p99 ${r.p99} ms`, '÷ baseline': ratioOf(r.reqPerSec), goal: '≥ 0.5×, p99 < 100 ms', verdict: verdict(ratioOf(r.reqPerSec) >= 0.5 && r.p99 < 100) });
+  }
+  if (inbound.drain?.wallSeconds) {
+    const rate = Math.round(inbound.drain.count / inbound.drain.wallSeconds);
+    rows.push({ path: `inbound backlog drain (${inbound.drain.count} lead.captured → contact + event)`, figure: `${rate} events/s`, '÷ baseline': '', goal: '≥ 2,000/s', verdict: verdict(rate >= 2000) });
+  }
+  const ten = outbound?.scenarios?.throughput?.find((row) => row.subscriptions === 10);
+  if (ten) rows.push({ path: 'deliveries to a local receiver, 10 subscriptions', figure: `${Math.round(ten['deliveries/s'])}/s`, '÷ baseline': '', goal: '≥ 3,000/s', verdict: verdict(ten['deliveries/s'] >= 3000) });
+  const latency = outbound?.scenarios?.latency;
+  if (latency) rows.push({ path: `event → receiver at ${Math.round(latency['offered/s'])} creates/s`, figure: `p99 ${latency['p99 ms']} ms`, '÷ baseline': '', goal: '< 25 ms', verdict: verdict(latency['p99 ms'] < 25) });
+  const peak = overallPeakRss();
+  rows.push({ path: 'peak RSS of any app process over the whole run (node dist/src/main.js)', figure: `${peak} MiB`, '÷ baseline': '', goal: '< 250 MiB', verdict: verdict(peak < 250) });
+  return rows;
 }
