@@ -20,13 +20,15 @@ export async function sql<Row = Record<string, unknown>>(db: SqlExecutor, text: 
     const result = await db.query(text, params);
     return { rows: result.rows as Row[], count: result.rowCount ?? result.rows.length };
   }
-  const own = db instanceof DataSource ? db.createQueryRunner() : db instanceof EntityManager ? (db.queryRunner ?? db.connection.createQueryRunner()) : null;
-  const runner = own ?? (db as QueryRunner);
+  // A transaction's manager runs on its own query runner; the data source (or a manager outside a transaction)
+  // lends a pooled connection for the one statement.
+  const borrowed = db instanceof DataSource ? db.createQueryRunner() : db instanceof EntityManager && !db.queryRunner ? db.connection.createQueryRunner() : null;
+  const runner = borrowed ?? (db instanceof EntityManager ? db.queryRunner! : (db as QueryRunner));
   try {
     const result = await runner.query(text, params, true);
     const rows = (result.records ?? []) as Row[];
     return { rows, count: result.affected ?? rows.length };
   } finally {
-    if (own && own !== (db as EntityManager).queryRunner) await own.release();
+    await borrowed?.release();
   }
 }
