@@ -21,7 +21,7 @@ const POLL_JOB = 'inbound-processing-poll';
  */
 const ABANDONED_BATCH_TIMEOUT = '60s';
 
-/** A handler failed in a batch applied without savepoints: the batch is rolled back and applied again, carefully. */
+/** A handler failed in a batch applied without savepoints: the batch is rolled back and run again with savepoints. */
 class BatchNeedsSavepoints extends Error {}
 
 /**
@@ -32,15 +32,13 @@ class BatchNeedsSavepoints extends Error {}
  * outage rolls the whole batch back: nothing was applied, and the events are due again at once.
  *
  * Batches run without savepoints (no statement per event beyond the handler's own). When a handler fails,
- * that batch is rolled back and the next one is applied with a savepoint per event, so the failure is
- * recorded (a retry with backoff, or failed for good) and the other events of the batch still commit.
+ * that batch is rolled back and run again at once with a savepoint per event, so the failure is recorded (a
+ * retry with backoff, or failed for good) and the other events of the batch still commit.
  */
 @Injectable()
 export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(InboundProcessor.name);
   private readonly loop: WakeableLoop;
-  /** Set by a failed fast batch: the next batch uses savepoints. */
-  private careful = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -83,27 +81,30 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
     await Promise.all(Array.from({ length: CONCURRENCY }, lane));
   }
 
-  /** One batch transaction; how many events it claimed. */
+  /**
+   * One batch transaction, without savepoints; when a handler fails it is rolled back (claims included) and
+   * run again at once with a savepoint per event. How many events it claimed.
+   */
   private async runBatch(): Promise<number> {
-    const careful = this.careful;
-    this.careful = false;
     try {
-      const applied = await this.dataSource.transaction(async (manager) => {
-        await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '${ABANDONED_BATCH_TIMEOUT}'`);
-        const claimed = await this.events.claimDue(manager, BATCH);
-        const outcomes: EventOutcome[] = [];
-        for (const event of claimed) outcomes.push(careful ? await this.applyInSavepoint(manager, event) : await this.apply(manager, event));
-        await this.events.recordOutcomes(manager, outcomes);
-        return { claimed, outcomes };
-      });
-      this.count(applied.claimed, applied.outcomes);
-      return applied.claimed.length;
+      return await this.applyBatch(false);
     } catch (error) {
       if (!(error instanceof BatchNeedsSavepoints)) throw error;
-      // Rolled back, claims included: the same events are due again, and the next batch takes care.
-      this.careful = true;
-      return BATCH;
+      return this.applyBatch(true);
     }
+  }
+
+  private async applyBatch(careful: boolean): Promise<number> {
+    const applied = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '${ABANDONED_BATCH_TIMEOUT}'`);
+      const claimed = await this.events.claimDue(manager, BATCH);
+      const outcomes: EventOutcome[] = [];
+      for (const event of claimed) outcomes.push(careful ? await this.applyInSavepoint(manager, event) : await this.apply(manager, event));
+      await this.events.recordOutcomes(manager, outcomes);
+      return { claimed, outcomes };
+    });
+    this.count(applied.claimed, applied.outcomes);
+    return applied.claimed.length;
   }
 
   /** Applies one event without a savepoint: any failure rolls the batch back (to be applied carefully). */
