@@ -4,6 +4,7 @@
 //   npm run bench
 //   BENCH_DURATION=30 BENCH_COLD_RUNS=5 npm run bench
 //   BENCH_INBOUND_PARTS=ingest,latency BENCH_CONTACTS_PARTS=create npm run bench    # skip the slow parts
+//   BENCH_SCALE_LEVELS=10000,100000,1000000 npm run bench    # the scale table with the 1M level (~12 min more)
 //
 // The figures are also written as JSON to bench/results/ (git-ignored).
 
@@ -17,6 +18,7 @@ import { contactsFigures, contactsProblems, contactsSummaryRows, measureContacts
 import { inboundFigures, inboundProblems, inboundSummaryRows, measureInbound, reportInbound } from './inbound.mjs';
 import { BENCH_DIR, ROOT_DIR, loadCheck, peakRss, printTable, spawnNode } from './lib.mjs';
 import { readFile } from 'node:fs/promises';
+import { RUN_ALL_SCALE_LEVELS, measureScale, reportScale, scaleFigures, scaleLevelsFromEnv, scaleProblems, scaleSummaryRows } from './scale.mjs';
 
 function gitHead() {
   try {
@@ -51,6 +53,11 @@ reportInbound(inbound);
 console.log('\n== outbound webhooks: deliveries/s, event → receiver latency, fan-out, memory (bench/outbound.mjs, its own processes)');
 const outbound = await runOutbound();
 
+const scaleLevels = scaleLevelsFromEnv(RUN_ALL_SCALE_LEVELS);
+console.log(`\n== scale: how cost grows with data, ${scaleLevels.join(' / ')} contacts (bench/scale.mjs; BENCH_SCALE_LEVELS to choose)`);
+const scale = await measureScale({ levels: scaleLevels });
+reportScale(scale);
+
 const loadAfter = loadCheck('end');
 console.log(`\n${loadAfter.text} (includes the benchmarks' own processes)`);
 
@@ -61,6 +68,7 @@ printTable([
   ...coldStart.modes.map((mode) => ({ figure: `cold start ${mode.mode} median ms`, value: Math.round(mode.median) })),
   ...contactsSummaryRows(contacts),
   ...inboundSummaryRows(inbound),
+  ...scaleSummaryRows(scale),
 ]);
 console.log('');
 printTable(coldStartRows(coldStart));
@@ -71,14 +79,14 @@ printTable(hotPathRows());
 const problems = [];
 if (loadBefore.busy) problems.push('the machine was busy with other work (see the load averages): do not record these figures');
 if (baseline.errors || baseline.timeouts || baseline.non2xx) problems.push(`baseline: ${baseline.errors} errors, ${baseline.timeouts} timeouts, ${baseline.non2xx} non-2xx`);
-problems.push(...contactsProblems(contacts), ...inboundProblems(inbound));
+problems.push(...contactsProblems(contacts), ...inboundProblems(inbound), ...scaleProblems(scale));
 
 const resultsDir = path.join(BENCH_DIR, 'results');
 await mkdir(resultsDir, { recursive: true });
 if (!outbound) problems.push('outbound: bench/outbound.mjs failed (see its output above)');
 const file = path.join(resultsDir, `run-all-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
 const { raw: _raw, ...baselineFigures } = baseline;
-await writeFile(file, `${JSON.stringify({ startedAt, machine, load: [loadBefore, loadAfter], baseline: baselineFigures, coldStart, contacts: contactsFigures(contacts), inbound: inboundFigures(inbound), outbound: outbound?.summary ?? null, peakRssMB: overallPeakRss() }, null, 2)}\n`);
+await writeFile(file, `${JSON.stringify({ startedAt, machine, load: [loadBefore, loadAfter], baseline: baselineFigures, coldStart, contacts: contactsFigures(contacts), inbound: inboundFigures(inbound), outbound: outbound?.summary ?? null, scale: scaleFigures(scale), peakRssMB: overallPeakRss() }, null, 2)}\n`);
 console.log(`\nwritten: ${path.relative(ROOT_DIR, file)}`);
 
 if (problems.length) {

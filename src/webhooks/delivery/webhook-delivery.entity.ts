@@ -14,7 +14,10 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 @Check('webhook_deliveries_status_check', `"status" IN ('pending', 'succeeded', 'failed')`)
 @Index('webhook_deliveries_due_idx', { synchronize: false })
 @Index('webhook_deliveries_tenant_id_created_at_id_idx', ['tenantId', 'createdAt', 'id'])
-@Index('webhook_deliveries_subscription_id_created_at_idx', ['subscriptionId', 'createdAt'])
+@Index('webhook_deliveries_subscription_id_created_at_id_idx', ['subscriptionId', 'createdAt', 'id'])
+// Partial (WHERE status = 'failed'), created by the ScaleIndexes migration.
+@Index('webhook_deliveries_failed_tenant_id_created_at_id_idx', { synchronize: false })
+@Index('webhook_deliveries_failed_subscription_id_created_at_id_idx', { synchronize: false })
 @Index('webhook_deliveries_event_id_idx', ['eventId'])
 export class WebhookDelivery {
   @PrimaryGeneratedColumn('uuid')

@@ -13,6 +13,8 @@ export type IntegrationEventStatus = (typeof INTEGRATION_EVENT_STATUSES)[number]
 @Index('integration_events_due_idx', { synchronize: false })
 @Index('integration_events_idempotency_key', { synchronize: false })
 @Index('integration_events_tenant_id_received_at_id_idx', ['tenantId', 'receivedAt', 'id'])
+// Partial (WHERE status IN ('failed', 'ignored')), created by the ScaleIndexes migration.
+@Index('integration_events_unhandled_tenant_id_status_received_at_id_idx', { synchronize: false })
 export class IntegrationEvent {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager, type QueryRunner, type SelectQueryBuild
 import { randomUUID } from 'node:crypto';
 import { GroupCommit } from '../../database/group-commit.js';
 import { sql } from '../../database/sql.js';
-import { IntegrationEvent, type IntegrationEventStatus } from './integration-event.entity.js';
+import { INTEGRATION_EVENT_STATUSES, IntegrationEvent, type IntegrationEventStatus } from './integration-event.entity.js';
 
 /** The channel that wakes the inbound processors after an insert or a retry. */
 export const INBOUND_CHANNEL = 'junction_inbound_events';
@@ -46,6 +46,12 @@ interface NewEvent {
   payload: string;
   idempotencyKey: string | null;
 }
+
+/**
+ * Above this many rows (the planner's own estimate) the finished inbound statuses are estimated instead of
+ * counted: a count(*) of every processed event would read the whole table on every /api/metrics scrape.
+ */
+export const EXACT_COUNT_MAX_ROWS = 50_000;
 
 const STORED_COLUMNS = 'id, tenant_id, event_name, payload, status, received_at';
 
@@ -171,10 +177,40 @@ export class IntegrationEventRepository {
     );
   }
 
-  /** Inbound events per status, over every tenant. */
-  async countByStatus(): Promise<Array<{ status: IntegrationEventStatus; count: number }>> {
-    const { rows } = await sql<{ status: IntegrationEventStatus; count: string }>(this.dataSource, `SELECT status, count(*) AS count FROM integration_events GROUP BY status`);
-    return rows.map((row) => ({ status: row.status, count: Number(row.count) }));
+  /**
+   * Inbound events per status, over every tenant, at a cost that does not grow with the history: received
+   * and processing (the backlog) counted exactly through integration_events_due_idx; processed, failed and
+   * ignored counted exactly only while the table holds under EXACT_COUNT_MAX_ROWS rows, and otherwise
+   * estimated from the statistics ANALYZE keeps (pg_stats' most common values and their frequencies, times
+   * the row count the planner would assume now: reltuples scaled to the table's current size).
+   */
+  async countByStatus(): Promise<Map<IntegrationEventStatus, number>> {
+    const counts = new Map<IntegrationEventStatus, number>(INTEGRATION_EVENT_STATUSES.map((status) => [status, 0]));
+    const { rows: size } = await sql<{ rows: number | null }>(
+      this.dataSource,
+      `SELECT CASE WHEN c.reltuples < 0 OR c.relpages = 0 THEN NULL
+                   ELSE c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int) END AS rows
+         FROM pg_class c WHERE c.oid = 'integration_events'::regclass`,
+    );
+    const estimatedRows = size[0]?.rows === null || size[0]?.rows === undefined ? null : Number(size[0].rows);
+    const exact = estimatedRows === null || estimatedRows < EXACT_COUNT_MAX_ROWS;
+    const { rows: counted } = await sql<{ status: IntegrationEventStatus; count: string }>(
+      this.dataSource,
+      `SELECT status, count(*) AS count FROM integration_events ${exact ? '' : `WHERE status IN ('received', 'processing')`} GROUP BY status`,
+    );
+    for (const row of counted) counts.set(row.status, Number(row.count));
+    if (exact) return counts;
+    const { rows: frequencies } = await sql<{ status: IntegrationEventStatus; frequency: number }>(
+      this.dataSource,
+      `SELECT v.status, v.frequency
+         FROM pg_stats s, unnest(s.most_common_vals::text::text[], s.most_common_freqs) AS v(status, frequency)
+        WHERE s.schemaname = (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = 'integration_events'::regclass)
+          AND s.tablename = 'integration_events' AND s.attname = 'status'`,
+    );
+    for (const { status, frequency } of frequencies) {
+      if (status !== 'received' && status !== 'processing') counts.set(status, Math.round(Number(frequency) * estimatedRows!));
+    }
+    return counts;
   }
 
   /** Deletes up to `limit` finished events (processed, ignored, failed) older than `days`; how many. */
