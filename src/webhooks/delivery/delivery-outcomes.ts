@@ -10,7 +10,8 @@ import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
 import type { DeliveryStatus } from './webhook-delivery.entity.js';
-import { WebhookDeliveryRepository, type ClaimedDelivery, type DeliveryOutcomeRow } from './webhook-delivery.repository.js';
+import type { ClaimedDelivery, DeliveryOutcomeRow } from './delivery-rows.js';
+import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 import type { AttemptResult } from './webhook-http-client.js';
 
 export interface Decision {

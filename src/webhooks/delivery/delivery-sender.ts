@@ -7,7 +7,7 @@ import { WebhookSecrets } from '../subscriptions/webhook-secrets.js';
 import { deliveryRequestHeaders } from './request-headers.js';
 import { signatureHeaders } from './signer.js';
 import { WebhookHttpClient, type AttemptResult } from './webhook-http-client.js';
-import type { ClaimedDelivery } from './webhook-delivery.repository.js';
+import type { ClaimedDelivery } from './delivery-rows.js';
 
 function notSent(errorMessage: string): AttemptResult {
   return { succeeded: false, statusCode: null, durationMs: 0, errorCode: null, errorMessage, responseExcerpt: null, retryAfterSeconds: null };

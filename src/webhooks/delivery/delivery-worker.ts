@@ -5,7 +5,8 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import { WakeableLoops, type WakeableLoop } from '../../database/wakeable-loop.js';
 import { DeliveryOutcomes } from './delivery-outcomes.js';
 import { DeliverySender } from './delivery-sender.js';
-import { DELIVERIES_CHANNEL, WebhookDeliveryRepository, type ClaimedDelivery } from './webhook-delivery.repository.js';
+import type { ClaimedDelivery } from './delivery-rows.js';
+import { DELIVERIES_CHANNEL, WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 
 const CLAIM_BATCH = 100;
 const POLL_JOB = 'webhook-delivery-poll';

@@ -4,111 +4,12 @@ import type pg from 'pg';
 import { DataSource, type EntityManager, type QueryRunner, type SelectQueryBuilder } from 'typeorm';
 import { sql } from '../../database/sql.js';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity.js';
+import { CLAIMED_COLUMNS, toClaimed, type ClaimedDelivery, type ClaimedRow, type ClaimLimits, type DeliveryOutcomeRow, type FanOutEvent } from './delivery-rows.js';
 import { WebhookDelivery, type DeliveryStatus } from './webhook-delivery.entity.js';
 
 /** The channel a commit that created or re-queued deliveries notifies (PostgreSQL delivers NOTIFY only on commit). */
 export const DELIVERIES_CHANNEL = 'junction_webhook_deliveries';
 
-/** A delivery as a worker holds it (leased), with what it needs to send it. */
-export interface ClaimedDelivery {
-  id: string;
-  tenantId: string;
-  subscriptionId: string;
-  eventId: string;
-  eventName: string;
-  /** Attempts including the one being made. */
-  attempts: number;
-  payload: Record<string, unknown>;
-  occurredAt: Date;
-  targetUrl: string;
-  enabled: boolean;
-  secretEncrypted: string;
-  previousSecretEncrypted: string | null;
-  previousSecretExpiresAt: Date | null;
-  headersEncrypted: string | null;
-  failingSince: Date | null;
-  /** False for one-off sends (the test endpoint): a failure is final. */
-  retryable?: boolean;
-}
-
-/** The outcome of one attempt, as written to the delivery row and the attempt log. */
-export interface DeliveryOutcomeRow {
-  /** Chosen by the writer, so that writing a batch again after an unanswered COMMIT adds no second attempt row. */
-  attemptId: string;
-  deliveryId: string;
-  subscriptionId: string;
-  succeeded: boolean;
-  status: DeliveryStatus;
-  nextAttemptAt: Date | null;
-  attemptedAt: Date;
-  statusCode: number | null;
-  durationMs: number;
-  errorCode: string | null;
-  errorMessage: string | null;
-  responseExcerpt: string | null;
-}
-
-/** What the fan-out of one published event needs. */
-export interface FanOutEvent {
-  tenantId: string;
-  eventId: string;
-  eventName: string;
-  /** The subscription event_name values that match it (the name, its `<prefix>.*` patterns, `*`). */
-  subscriptionKeys: string[];
-  payload: unknown;
-}
-
-export interface ClaimLimits {
-  limit: number;
-  leaseSeconds: number;
-  /** Most deliveries one subscription may hold in this instance (in flight and queued). */
-  perSubscription: number;
-  /** Deliveries each subscription holds in this instance now. */
-  held: ReadonlyMap<string, number>;
-}
-
-interface ClaimedRow {
-  id: string;
-  tenant_id: string;
-  subscription_id: string;
-  event_id: string;
-  event_name: string;
-  attempts: number;
-  payload: Record<string, unknown>;
-  occurred_at: Date;
-  target_url: string;
-  enabled: boolean;
-  secret_encrypted: string;
-  previous_secret_encrypted: string | null;
-  previous_secret_expires_at: Date | null;
-  headers_encrypted: string | null;
-  failing_since: Date | null;
-}
-
-/** The columns of a claim: the delivery, its event's payload and its subscription's target and secrets. */
-const CLAIMED_COLUMNS = `d.id, d.tenant_id, d.subscription_id, d.event_id, d.event_name, d.attempts,
-  e.payload, e.occurred_at, s.target_url, s.enabled, s.secret_encrypted, s.previous_secret_encrypted,
-  s.previous_secret_expires_at, s.headers_encrypted, s.failing_since`;
-
-function toClaimed(row: ClaimedRow): ClaimedDelivery {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    subscriptionId: row.subscription_id,
-    eventId: row.event_id,
-    eventName: row.event_name,
-    attempts: row.attempts,
-    payload: row.payload,
-    occurredAt: new Date(row.occurred_at),
-    targetUrl: row.target_url,
-    enabled: row.enabled,
-    secretEncrypted: row.secret_encrypted,
-    previousSecretEncrypted: row.previous_secret_encrypted,
-    previousSecretExpiresAt: row.previous_secret_expires_at ? new Date(row.previous_secret_expires_at) : null,
-    headersEncrypted: row.headers_encrypted,
-    failingSince: row.failing_since ? new Date(row.failing_since) : null,
-  };
-}
 
 /**
  * The one owner of `webhook_deliveries` and `webhook_delivery_attempts`: every statement that reads or writes
