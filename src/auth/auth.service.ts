@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
-import type { AuthContext } from '../common/auth/auth-context.js';
+import type { AccessTokenKind, AuthContext, UserRole } from '../common/auth/auth-context.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../common/crypto/password.js';
 import { displayPrefix, generateToken, sha256Hex, TOKEN_PREFIX } from '../common/crypto/tokens.js';
 import type { AppConfig } from '../config/app.config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { UserResponseDto } from '../users/dto/user-response.dto.js';
-import { User, type UserRole } from '../users/user.entity.js';
+import { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import { AccessToken, type AccessTokenKind } from './access-token.entity.js';
+import { AccessToken } from './access-token.entity.js';
 import type {
   ApiTokenResponseDto,
   CreateApiTokenDto,
