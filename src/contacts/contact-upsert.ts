@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import type { Contact } from './contact.entity.js';
 import type { ContactsService, UpsertAction } from './contacts.service.js';
 
@@ -10,12 +9,7 @@ export type { UpsertAction };
  */
 export function upsertContactByEmail(
   contacts: ContactsService,
-  manager: EntityManager,
-  tenantId: string,
-  email: string,
-  fields: Partial<Contact>,
-  defaultsOnCreate: Partial<Contact> = {},
-  known?: Contact | null,
+  ...args: Parameters<ContactsService['upsertByEmail']>
 ): Promise<{ contact: Contact; action: UpsertAction }> {
-  return contacts.upsertByEmail(manager, tenantId, email, fields, defaultsOnCreate, known);
+  return contacts.upsertByEmail(...args);
 }
