@@ -111,7 +111,7 @@ export class AuthService {
       [tokenHash],
     );
     if (!row) return null;
-    // Also the reason a cached token is read again at least once a minute (the cache's TTL).
+    // Read here at least once a minute per token in use (the cache's entries live 60 s): it lags by two minutes at most.
     if (!row.last_used_at || Date.now() - new Date(row.last_used_at).getTime() > LAST_USED_RESOLUTION_MS) {
       await this.dataSource.query('UPDATE access_tokens SET last_used_at = now() WHERE id = $1', [row.id]);
     }
