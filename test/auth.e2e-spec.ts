@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type RequestOptions, type TestApp } from './support/test-app.js';
-import { ISO_UTC, uniqueEmail, UUID } from './support/helpers.js';
+import { ISO_UTC, sleep, uniqueEmail, UUID } from './support/helpers.js';
 
 const PASSWORD = 'correct horse battery staple';
 const USER_FIELDS = ['created_at', 'email', 'id', 'name', 'role', 'tenant_id', 'updated_at'];
@@ -212,9 +212,11 @@ describe('auth', () => {
     it('answers 401 for an expired session', async () => {
       const session = await login(alice.email, alice.password);
       const token = session.body.token as string;
+      // It expires for real, a moment after its first use (which may keep it in the token cache).
+      await t.sql("UPDATE access_tokens SET expires_at = now() + interval '2 seconds' WHERE token_hash = $1", [sha256Hex(token)]);
       expect((await api('GET', '/api/auth/me', { token })).status).toBe(200);
 
-      await t.sql("UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = $1", [sha256Hex(token)]);
+      await sleep(2100);
       const response = await api('GET', '/api/auth/me', { token });
       expect(response.status).toBe(401);
       expect(response.body.message).toMatch(/expired/);
@@ -282,8 +284,10 @@ describe('auth', () => {
 
     it('stops accepting an API token once it has expired, and stops listing it', async () => {
       const created = await createApiToken(alice, { name: 'short-lived', expires_in_days: 1 });
+      // It expires for real, a moment after its first use (which may keep it in the token cache).
+      await t.sql("UPDATE access_tokens SET expires_at = now() + interval '2 seconds' WHERE id = $1", [created.id]);
       expect((await api('GET', '/api/auth/me', { token: created.token })).status).toBe(200);
-      await t.sql("UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE id = $1", [created.id]);
+      await sleep(2100);
       expect((await api('GET', '/api/auth/me', { token: created.token })).status).toBe(401);
       const list = await api('GET', '/api/auth/tokens', { token: alice.token });
       expect((list.body.data as Array<{ id: string }>).map((token) => token.id)).not.toContain(created.id);

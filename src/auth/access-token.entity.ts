@@ -1,8 +1,7 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import type { AccessTokenKind } from '../common/auth/auth-context.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { User } from '../users/user.entity.js';
-
-export type AccessTokenKind = 'session' | 'api';
 
 /** A bearer credential: a login session or a long-lived API token. Only its SHA-256 hash is stored. */
 @Entity('access_tokens')

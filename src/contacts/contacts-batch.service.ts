@@ -8,7 +8,6 @@ import { AppError, type ErrorDetail } from '../common/errors/app-error.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import { validationException, VALIDATOR_OPTIONS } from '../common/http/validation.js';
 import type { Contact } from './contact.entity.js';
-import { upsertContactByEmail } from './contact-upsert.js';
 import { ContactsService, toEntityFields } from './contacts.service.js';
 import type { ContactBatchDto, ContactBatchItemResultDto, ContactBatchResponseDto } from './dto/contact-batch.dto.js';
 import { ContactResponseDto, CreateContactDto } from './dto/contact.dto.js';
@@ -41,7 +40,7 @@ function isValid(item: CheckedItem): item is ValidItem {
 
 /**
  * POST /api/contacts/batch: upserts up to 500 contacts by email in one transaction, through the same
- * validation (CreateContactDto), upsert (upsertContactByEmail) and ContactsService writes as the single
+ * validation (CreateContactDto), upsert (ContactsService.upsertByEmail) and ContactsService writes as the single
  * routes and the inbound contact.upsert, so each effective change publishes its one domain event.
  */
 @Injectable()
@@ -117,12 +116,12 @@ export class ContactsBatchService {
   /** A contact created by a concurrent writer since the batch's read is found again and updated instead. */
   private async upsertOne(manager: EntityManager, tenantId: string, item: ValidItem, existing: Contact | null) {
     try {
-      return await upsertContactByEmail(this.contacts, manager, tenantId, item.email, item.fields, {}, existing);
+      return await this.contacts.upsertByEmail(manager, tenantId, item.email, item.fields, {}, existing);
     } catch (error) {
       if (existing || !(error instanceof AppError) || error.status !== 409) throw error;
       const winner = await this.contacts.findByEmail(manager, tenantId, item.email, true);
       if (!winner) throw error;
-      return upsertContactByEmail(this.contacts, manager, tenantId, item.email, item.fields, {}, winner);
+      return this.contacts.upsertByEmail(manager, tenantId, item.email, item.fields, {}, winner);
     }
   }
 

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { AuthContext } from '../common/auth/auth-context.js';
 import { paginate } from '../common/http/pagination.js';
+import { definedFields } from '../common/records/record-fields.js';
+import { TenantRecords } from '../common/records/tenant-records.js';
 import { ContactsService } from '../contacts/contacts.service.js';
-import { diffFields, DomainEventPublisher } from '../events/domain-event-publisher.js';
+import { DomainEventPublisher } from '../events/domain-event-publisher.js';
 import { Deal } from './deal.entity.js';
 import {
   dealEventFields,
@@ -14,20 +15,25 @@ import {
   type ListDealsQueryDto,
   type UpdateDealDto,
 } from './dto/deal.dto.js';
-import { AppError } from '../common/errors/app-error.js';
 
-const EVENT_FIELDS = ['title', 'value', 'currency', 'stage', 'contact_id'] as const;
+const DEALS = new TenantRecords({
+  entity: Deal,
+  alias: 'd',
+  noun: 'deal',
+  notFound: 'DEAL_NOT_FOUND',
+  snapshot: dealEventFields,
+  diffed: ['title', 'value', 'currency', 'stage', 'contact_id'],
+});
 
 /** The request's fields as entity properties; undefined means "not given". */
 function toEntityFields(dto: CreateDealDto | UpdateDealDto): Partial<Deal> {
-  const fields: Partial<Deal> = {
+  return definedFields<Partial<Deal>>({
     title: dto.title,
     value: dto.value,
     currency: dto.currency,
     stage: dto.stage,
     contactId: dto.contact_id,
-  };
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<Deal>;
+  });
 }
 
 @Injectable()
@@ -46,23 +52,20 @@ export class DealsService {
   /** Inserts a deal and publishes deal.created in the caller's transaction; a contact_id outside the tenant is a 400. */
   async insert(manager: EntityManager, tenantId: string, fields: Partial<Deal>): Promise<Deal> {
     if (fields.contactId) await this.contacts.assertInTenant(manager, tenantId, fields.contactId);
-    const repository = manager.getRepository(Deal);
-    const deal = repository.create({ ...fields, tenantId });
-    await repository.insert(deal as QueryDeepPartialEntity<Deal>);
-    const saved = await repository.findOneByOrFail({ id: deal.id });
-    await this.events.publish(manager, tenantId, 'deal.created', dealEventFields(saved));
-    return saved;
+    const deal = await DEALS.insert(manager, tenantId, fields);
+    await this.events.publish(manager, tenantId, 'deal.created', dealEventFields(deal));
+    return deal;
   }
 
   async list(auth: AuthContext, query: ListDealsQueryDto): Promise<{ data: DealResponseDto[]; next_cursor: string | null }> {
-    const builder = this.dataSource.getRepository(Deal).createQueryBuilder('d').where('d.tenantId = :tenantId', { tenantId: auth.tenantId });
+    const builder = DEALS.query(this.dataSource.manager, auth.tenantId);
     if (query.stage) builder.andWhere('d.stage = :stage', { stage: query.stage });
     if (query.contact_id) builder.andWhere('d.contactId = :contactId', { contactId: query.contact_id });
     return paginate(builder, query, DealResponseDto.from);
   }
 
   async get(auth: AuthContext, id: string): Promise<DealResponseDto> {
-    return DealResponseDto.from(await this.findOrFail(this.dataSource.manager, auth.tenantId, id));
+    return DealResponseDto.from(await DEALS.findOrFail(this.dataSource.manager, auth.tenantId, id));
   }
 
   async update(auth: AuthContext, id: string, dto: UpdateDealDto): Promise<DealResponseDto> {
@@ -76,34 +79,21 @@ export class DealsService {
    * publishes nothing.
    */
   async applyChanges(manager: EntityManager, tenantId: string, id: string, fields: Partial<Deal>): Promise<Deal> {
-    const repository = manager.getRepository(Deal);
-    const before = await this.findOrFail(manager, tenantId, id, true);
-    const candidate = repository.merge(repository.create({ ...before }), fields);
-    const changes = diffFields(dealEventFields(before), dealEventFields(candidate), EVENT_FIELDS);
-    if (Object.keys(changes).length === 0) return before;
-    if (changes.contact_id && candidate.contactId) await this.contacts.assertInTenant(manager, tenantId, candidate.contactId);
-    await repository.update({ id, tenantId }, fields as QueryDeepPartialEntity<Deal>);
-    const after = await repository.findOneByOrFail({ id });
-    await this.events.publish(manager, tenantId, 'deal.updated', { ...dealEventFields(after), changes });
-    if (changes.stage) {
-      await this.events.publish(manager, tenantId, 'deal.stage_changed', { ...dealEventFields(after), previous_stage: before.stage });
-    }
-    return after;
+    const { record } = await DEALS.change(manager, tenantId, id, fields, {
+      check: (candidate, changes) => this.contacts.assertLinkable(manager, tenantId, candidate.contactId, changes),
+      publish: async ({ before, after, changes }) => {
+        await this.events.publish(manager, tenantId, 'deal.updated', { ...dealEventFields(after), changes });
+        if (changes.stage) {
+          await this.events.publish(manager, tenantId, 'deal.stage_changed', { ...dealEventFields(after), previous_stage: before.stage });
+        }
+      },
+    });
+    return record;
   }
 
   async remove(auth: AuthContext, id: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const deal = await this.findOrFail(manager, auth.tenantId, id, true);
-      await manager.getRepository(Deal).delete({ id, tenantId: auth.tenantId });
-      await this.events.publish(manager, auth.tenantId, 'deal.deleted', dealEventFields(deal));
-    });
-  }
-
-  private async findOrFail(manager: EntityManager, tenantId: string, id: string, lock = false): Promise<Deal> {
-    const query = manager.getRepository(Deal).createQueryBuilder('d').where('d.id = :id AND d.tenantId = :tenantId', { id, tenantId });
-    if (lock) query.setLock('pessimistic_write');
-    const deal = await query.getOne();
-    if (!deal) throw new AppError('DEAL_NOT_FOUND', `Deal ${id} not found`);
-    return deal;
+    await this.dataSource.transaction((manager) =>
+      DEALS.delete(manager, auth.tenantId, id, (deal) => this.events.publish(manager, auth.tenantId, 'deal.deleted', dealEventFields(deal))),
+    );
   }
 }

@@ -67,21 +67,3 @@ export class DomainEventPublisher {
     return { id, name, tenantId, occurredAt, payload: payload as EventPayload, manager };
   }
 }
-
-/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : inner,
-  );
-}
-
-/** Field-by-field differences between two snapshots; only fields whose value really changed. */
-export function diffFields<T extends object>(before: T, after: T, fields: ReadonlyArray<keyof T & string>): Record<string, { from: unknown; to: unknown }> {
-  const changes: Record<string, { from: unknown; to: unknown }> = {};
-  for (const field of fields) {
-    if (canonical(before[field]) !== canonical(after[field])) changes[field] = { from: before[field], to: after[field] };
-  }
-  return changes;
-}

@@ -1,8 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { UserRole } from '../common/auth/auth-context.js';
 import { Tenant } from '../tenants/tenant.entity.js';
-
-export const USER_ROLES = ['admin', 'member'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
 
 @Entity('users')
 @Check('users_role_check', `"role" IN ('admin', 'member')`)

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { AuthContext } from '../common/auth/auth-context.js';
+import type { AuthContext, UserRole } from '../common/auth/auth-context.js';
 import { hashPassword } from '../common/crypto/password.js';
 import { DomainEventPublisher } from '../events/domain-event-publisher.js';
 import { isUniqueViolation } from '../common/http/conflict.js';
 import { paginate, type PageQueryDto } from '../common/http/pagination.js';
-import { User, type UserRole } from './user.entity.js';
+import { User } from './user.entity.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
 import type { CreateUserDto } from './dto/create-user.dto.js';
 import { AppError, duplicateOf } from '../common/errors/app-error.js';

@@ -31,7 +31,14 @@ export interface TestApp {
 
 /** Starts the real app (real config, real migrations) on a fresh database; requests go through Fastify's inject. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  return startTestAppOn(await createTestDatabase(), env, { dropOnClose: true });
+}
+
+/**
+ * Starts one more instance of the app on a database another TestApp already uses (tests of several
+ * instances in one process); closing it leaves the database to its owner unless `dropOnClose`.
+ */
+export async function startTestAppOn(database: TestDatabase, env: Record<string, string> = {}, { dropOnClose = false } = {}): Promise<TestApp> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DATABASE_URL: database.url, ...env });
   const app = await createApp(config, database.url);
   await app.init();
@@ -69,7 +76,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async close() {
       await app.close();
       await pool.end();
-      await database.drop();
+      if (dropOnClose) await database.drop();
     },
   };
 }

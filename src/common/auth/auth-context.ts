@@ -1,6 +1,12 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { AccessTokenKind } from '../../auth/access-token.entity.js';
-import type { UserRole } from '../../users/user.entity.js';
+
+/** The roles a user of a tenant can have (users.role). */
+export const USER_ROLES = ['admin', 'member'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** What kind of bearer credential a request came with (access_tokens.kind): a login session or an API token. */
+export const ACCESS_TOKEN_KINDS = ['session', 'api'] as const;
+export type AccessTokenKind = (typeof ACCESS_TOKEN_KINDS)[number];
 
 /** Who is calling: the first argument of every service method that touches tenant data. */
 export interface AuthContext {

@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
-import type { UserRole } from '../../users/user.entity.js';
+import type { UserRole } from './auth-context.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';
 
 export const IS_PUBLIC = 'junction:isPublic';

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageDto } from '../../common/http/pagination.js';
-import { USER_ROLES, type User, type UserRole } from '../user.entity.js';
+import { USER_ROLES, type UserRole } from '../../common/auth/auth-context.js';
+import type { User } from '../user.entity.js';
 
 export class UserResponseDto {
   @ApiProperty({ format: 'uuid' })

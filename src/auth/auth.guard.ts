@@ -1,11 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { AuthService } from '../../auth/auth.service.js';
-import type { UserRole } from '../../users/user.entity.js';
-import type { AuthenticatedRequest } from './auth-context.js';
-import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators.js';
-import { AppError } from '../errors/app-error.js';
+import type { AuthenticatedRequest, UserRole } from '../common/auth/auth-context.js';
+import { IS_PUBLIC, REQUIRED_ROLES } from '../common/auth/auth.decorators.js';
+import { AppError } from '../common/errors/app-error.js';
+import { AuthService } from './auth.service.js';
 
 /** Global guard: every route needs a valid bearer token unless marked @Public(); @Roles() narrows it. */
 @Injectable()

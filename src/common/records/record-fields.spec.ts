@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffFields } from './domain-event-publisher.js';
+import { definedFields, diffFields } from './record-fields.js';
 
 interface Snapshot {
   name: string;
@@ -51,5 +51,11 @@ describe('diffFields', () => {
     const a = { value: '10' as unknown };
     const b = { value: 10 as unknown };
     expect(diffFields(a, b, ['value'])).toEqual({ value: { from: '10', to: 10 } });
+  });
+});
+
+describe('definedFields', () => {
+  it('drops the fields left undefined and keeps null, empty and falsy values', () => {
+    expect(definedFields({ a: undefined, b: null, c: '', d: 0, e: false, f: 'x' })).toEqual({ b: null, c: '', d: 0, e: false, f: 'x' });
   });
 });
