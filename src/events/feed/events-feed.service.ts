@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { AuthContext } from '../../common/auth/auth-context.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { DEFAULT_PAGE_SIZE } from '../../common/http/pagination.js';
-import { eventNamesMatching } from '../../webhooks/subscriptions/event-patterns.js';
+import { eventNamesMatching } from '../event-patterns.js';
 import { deliveryBody } from '../event-envelope.js';
 import type { EventFeedPageDto, EventFeedQueryDto } from './dto/event-feed.dto.js';
 import { decodeFeedCursor, encodeFeedCursor, FEED_START, laterOf, positionBefore, type FeedPosition } from './feed-cursor.js';

@@ -3,7 +3,7 @@ import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { serializeBody } from '../../events/event-envelope.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { WebhookSecrets } from '../subscriptions/webhook-secrets.js';
+import { WebhookSecrets } from '../subscriptions/webhook-secrets.service.js';
 import { deliveryRequestHeaders } from './request-headers.js';
 import { signatureHeaders } from './signer.js';
 import { WebhookHttpClient, type AttemptResult } from './webhook-http-client.js';

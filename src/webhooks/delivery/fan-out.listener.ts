@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { DOMAIN_EVENT, type PublishedEvent } from '../../events/domain-event-publisher.js';
-import { subscriptionKeysFor } from '../subscriptions/event-patterns.js';
+import { subscriptionKeysFor } from '../../events/event-patterns.js';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 
 /**

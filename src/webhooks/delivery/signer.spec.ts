@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { generateWebhookSecret, seedSignature, signatureHeaders } from './signer.js';
+import { generateWebhookSecret } from '../subscriptions/webhook-secrets.service.js';
+import { seedSignature, signatureHeaders } from './signer.js';
 
 describe('signer', () => {
   const body = JSON.stringify({ contact_id: '550e8400-e29b-41d4-a716-446655440000', email: 'john@example.com' });

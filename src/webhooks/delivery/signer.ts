@@ -1,11 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
-
-export const SECRET_PREFIX = 'whsec_';
-
-/** A new subscription secret: `whsec_` + base64 of 32 random bytes (the Standard Webhooks format). */
-export function generateWebhookSecret(): string {
-  return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
-}
+import { createHmac } from 'node:crypto';
+import { SECRET_PREFIX } from '../subscriptions/webhook-secrets.service.js';
 
 /** The seed's signature: lowercase hex HMAC-SHA256 of the exact body, keyed with the secret string as written. */
 export function seedSignature(secret: string, body: string): string {

@@ -2,7 +2,7 @@ import axios, { AxiosError, type AxiosInstance } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import { assertLiteralTargetAllowed, BlockedTargetError, guardedLookup } from './ssrf-guard.js';
+import { assertLiteralTargetAllowed, BlockedTargetError, guardedLookup } from '../../common/net/ssrf-guard.js';
 
 export type AttemptErrorCode = 'E_TIMEOUT' | 'E_CONNECTION' | 'E_DNS' | 'E_HTTP' | 'E_BLOCKED_TARGET';
 

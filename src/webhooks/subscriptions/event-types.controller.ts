@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BearerAuth } from '../../common/auth/auth.decorators.js';
 import { EVENT_CATALOG } from '../../events/event-catalog.js';
-import { SUBSCRIBABLE_EVENT_NAMES } from './event-patterns.js';
+import { SUBSCRIBABLE_EVENT_NAMES } from '../../events/event-patterns.js';
 import { EventTypeListDto } from './dto/subscription.dto.js';
 
 @ApiTags('event types')

@@ -9,9 +9,8 @@ import { isUniqueViolation } from '../../common/http/conflict.js';
 import { paginate } from '../../common/http/pagination.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { assertPublicTarget, BlockedTargetError } from '../delivery/ssrf-guard.js';
-import { generateWebhookSecret } from '../delivery/signer.js';
-import { WebhookSecrets } from './webhook-secrets.js';
+import { assertPublicTarget, BlockedTargetError } from '../../common/net/ssrf-guard.js';
+import { generateWebhookSecret, WebhookSecrets } from './webhook-secrets.service.js';
 import type {
   CreateSubscriptionDto,
   ListSubscriptionsQueryDto,

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../common/http/pagination.js';
-import { SUBSCRIBABLE_EVENT_NAMES } from '../../../webhooks/subscriptions/event-patterns.js';
+import { SUBSCRIBABLE_EVENT_NAMES } from '../../event-patterns.js';
 
 export class EventFeedQueryDto {
   @ApiPropertyOptional({

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Contact } from '../../../contacts/contact.entity.js';
+import { definedFields } from '../../../common/records/record-fields.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
-import { upsertContactByEmail } from '../../../contacts/contact-upsert.js';
-import { definedFields, optionalObject, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
+import { optionalObject, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
 
 interface ContactUpsert {
   email: string;
@@ -31,7 +31,7 @@ export class ContactUpsertHandler implements InboundHandler<ContactUpsert> {
   }
 
   async handle({ manager, tenantId }: InboundEventContext, { email, fields }: ContactUpsert): Promise<Record<string, unknown>> {
-    const { contact, action } = await upsertContactByEmail(this.contacts, manager, tenantId, email, fields);
+    const { contact, action } = await this.contacts.upsertByEmail(manager, tenantId, email, fields);
     return { contact_id: contact.id, action };
   }
 }

@@ -73,8 +73,3 @@ export function optionalObject(payload: Record<string, unknown>, field: string):
   if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidPayloadError(`${field} must be a JSON object`, field);
   return value as Record<string, unknown>;
 }
-
-/** The fields given, without the ones left undefined. */
-export function definedFields<T extends object>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
-}

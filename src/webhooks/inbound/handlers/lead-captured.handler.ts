@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Contact } from '../../../contacts/contact.entity.js';
+import { definedFields } from '../../../common/records/record-fields.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
-import { upsertContactByEmail } from '../../../contacts/contact-upsert.js';
-import { definedFields, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
+import { optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
 
 const CONTACT_FIELDS = ['email', 'name', 'first_name', 'last_name', 'phone', 'company', 'source'];
 
@@ -38,7 +38,7 @@ export class LeadCapturedHandler implements InboundHandler<Lead> {
   }
 
   async handle({ manager, tenantId }: InboundEventContext, { email, fields }: Lead): Promise<Record<string, unknown>> {
-    const { contact, action } = await upsertContactByEmail(this.contacts, manager, tenantId, email, fields, { source: this.eventName });
+    const { contact, action } = await this.contacts.upsertByEmail(manager, tenantId, email, fields, { source: this.eventName });
     return { contact_id: contact.id, action };
   }
 }

@@ -3,7 +3,6 @@ import { AppError } from '../../../common/errors/app-error.js';
 import { canonicalAmount, CURRENCY, isPositiveAmount } from '../../../common/http/money.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
 import { InvoicesService } from '../../../invoices/invoices.service.js';
-import { upsertContactByEmail } from '../../../contacts/contact-upsert.js';
 import { InvalidPayloadError, optionalString, requireEmail, type InboundEventContext, type InboundHandler } from './inbound-handler.js';
 
 interface Payment {
@@ -43,7 +42,7 @@ export class PaymentReceivedHandler implements InboundHandler<Payment> {
   }
 
   async handle({ manager, tenantId }: InboundEventContext, { email, externalId, amount, currency }: Payment): Promise<Record<string, unknown>> {
-    const { contact, action: contactAction } = await upsertContactByEmail(this.contacts, manager, tenantId, email, {}, { source: this.eventName });
+    const { contact, action: contactAction } = await this.contacts.upsertByEmail(manager, tenantId, email, {}, { source: this.eventName });
     try {
       const { invoice, action } = await this.invoices.upsertPaidByExternalId(manager, tenantId, { externalId, amount, currency, contactId: contact.id });
       return { invoice_id: invoice.id, contact_id: contact.id, action, contact_action: contactAction };

@@ -4,7 +4,7 @@ import { IsBoolean, IsDateString, IsIn, IsObject, IsOptional, IsString, MaxLengt
 import { PageDto, PageQueryDto } from '../../../common/http/pagination.js';
 import { trimmed } from '../../../common/http/transforms.js';
 import { EVENT_NAMES } from '../../../events/event-catalog.js';
-import { SUBSCRIBABLE_EVENT_NAMES } from '../event-patterns.js';
+import { SUBSCRIBABLE_EVENT_NAMES } from '../../../events/event-patterns.js';
 import { FILTER_MAX_BYTES, FILTER_MAX_DEPTH, IsSubscriptionFilter } from '../subscription-filter.js';
 
 const booleanQuery = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_NAMES } from '../../events/event-catalog.js';
+import { EVENT_NAMES } from './event-catalog.js';
 import { eventNamesMatching, SUBSCRIBABLE_EVENT_NAMES, subscriptionKeysFor } from './event-patterns.js';
 
 describe('subscriptionKeysFor', () => {

@@ -1,4 +1,4 @@
-import { EVENT_NAMES, isEventName, type EventName } from '../../events/event-catalog.js';
+import { EVENT_NAMES, isEventName, type EventName } from './event-catalog.js';
 
 /** Events only ever sent to one subscription on request, never fanned out. */
 const DIRECT_ONLY: ReadonlySet<EventName> = new Set(['webhook.test']);

@@ -1,8 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../common/crypto/secret-box.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { WebhookSubscription } from './webhook-subscription.entity.js';
+
+/** The prefix of a subscription secret (the Standard Webhooks format). */
+export const SECRET_PREFIX = 'whsec_';
+
+/** A new subscription secret: `whsec_` + base64 of 32 random bytes. */
+export function generateWebhookSecret(): string {
+  return `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
+}
 
 /** Opened values kept per instance; past this many the cache starts over. */
 const OPENED_CACHE_SIZE = 10_000;
