@@ -25,7 +25,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { processCpuSeconds } from './crm-helpers.mjs';
-import { APP_NODE_OPTIONS, BENCH_DIR, ROOT_DIR, createScratchDatabase, envInt, isMain, loadCheck, printTable, sleep, spawnApp, waitForHttp } from './lib.mjs';
+import { BENCH_DIR, ROOT_DIR, createScratchDatabase, envInt, isMain, loadCheck, printTable, sleep, spawnApp, waitForHttp } from './lib.mjs';
 
 export const DEFAULT_SCALE_LEVELS = [10_000, 100_000, 1_000_000];
 /** What `npm run bench` (run-all.mjs) runs unless BENCH_SCALE_LEVELS says otherwise: 1M adds ~12 minutes. */
@@ -99,8 +99,8 @@ async function startReceiver() {
 }
 
 async function startScaleApp(databaseUrl, secretsKey, { profileFile } = {}) {
-  // BENCH_APP_NODE_OPTIONS replaces the app's NODE_OPTIONS (default: npm start's heap cap), as in outbound.mjs.
-  const nodeOptions = process.env.BENCH_APP_NODE_OPTIONS ?? APP_NODE_OPTIONS;
+  // Started as users start it (the app takes its own memory settings); BENCH_APP_NODE_OPTIONS adds flags, as in outbound.mjs.
+  const nodeOptions = process.env.BENCH_APP_NODE_OPTIONS ?? '';
   const profiling = profileFile ? { NODE_OPTIONS: `${nodeOptions} --import=${pathToFileURL(path.join(BENCH_DIR, 'cpu-profiler.mjs')).href}`, BENCH_CPU_PROFILE_FILE: profileFile } : { NODE_OPTIONS: nodeOptions };
   const app = await spawnApp({
     env: {
