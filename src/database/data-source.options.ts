@@ -31,6 +31,10 @@ export function buildDataSourceOptions(settings: DataSourceSettings): DataSource
       application_name: 'junction-crm',
       // A connection that cannot be had within this long means the pool is saturated; fail instead of queueing forever.
       connectionTimeoutMillis: 10_000,
+      // A transaction left open by a client that vanished (a host gone without closing its connection) is ended
+      // by the server after this long, so its row locks (an inbound batch's claims, say) are not held for the
+      // TCP timeout. The app's own transactions are short.
+      idle_in_transaction_session_timeout: 60_000,
     },
   };
 }

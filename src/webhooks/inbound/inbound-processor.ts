@@ -15,11 +15,6 @@ const BATCH = 25;
 const CONCURRENCY = 8;
 const MAX_ATTEMPTS = 5;
 const POLL_JOB = 'inbound-processing-poll';
-/**
- * A batch transaction whose client vanished (a host gone without closing its connection) is ended by the
- * database after this long, so its rows are not held for the TCP timeout.
- */
-const ABANDONED_BATCH_TIMEOUT = '60s';
 
 /** A handler failed in a batch applied without savepoints: the batch is rolled back and run again with savepoints. */
 class BatchNeedsSavepoints extends Error {}
@@ -70,8 +65,12 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
     await this.loop.stop();
   }
 
-  /** CONCURRENCY lanes, each running batch after batch until one comes back short. */
+  /**
+   * One batch; when it comes back full there is a backlog, and CONCURRENCY lanes run batch after batch until
+   * one comes back short (a single event costs one transaction, not one per lane).
+   */
   private async drain(): Promise<void> {
+    if ((await this.runBatch()) < BATCH) return;
     let more = true;
     const lane = async () => {
       while (more && !this.loop.isStopped) {
@@ -96,7 +95,6 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
 
   private async applyBatch(careful: boolean): Promise<number> {
     const applied = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '${ABANDONED_BATCH_TIMEOUT}'`);
       const claimed = await this.events.claimDue(manager, BATCH);
       const outcomes: EventOutcome[] = [];
       for (const event of claimed) outcomes.push(careful ? await this.applyInSavepoint(manager, event) : await this.apply(manager, event));
