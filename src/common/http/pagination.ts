@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
@@ -7,14 +8,21 @@ import { AppError } from '../errors/app-error.js';
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
+/** `?limit=`: a page size from 1 to MAX_PAGE_SIZE (DEFAULT_PAGE_SIZE when omitted), for every paged route. */
+export function PageLimit(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt({ message: 'limit must be a whole number' }),
+    Min(1),
+    Max(MAX_PAGE_SIZE),
+  );
+}
+
 /** `?limit=&cursor=` shared by every list route. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageLimit()
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The next_cursor of the previous page' })

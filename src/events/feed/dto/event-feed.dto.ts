@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../common/http/pagination.js';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageLimit } from '../../../common/http/pagination.js';
 import { SUBSCRIBABLE_EVENT_NAMES } from '../../event-patterns.js';
 
 export class EventFeedQueryDto {
@@ -21,12 +20,7 @@ export class EventFeedQueryDto {
   @IsIn(SUBSCRIBABLE_EVENT_NAMES, { message: `event_name must be one of: ${SUBSCRIBABLE_EVENT_NAMES.join(', ')}` })
   event_name?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageLimit()
   limit?: number;
 }
 
