@@ -518,7 +518,7 @@ export function reportInbound(out) {
       );
       console.log(`  PostgreSQL backends of the database (mean number per sample): ${formatWaits(d.waits)}`);
       console.log(
-        '  (events are applied in batches of up to 25 per transaction, 4 batch transactions at a time per process — BATCH and CONCURRENCY in inbound-processor.ts)',
+        '  (events are applied in batches of up to 25 per transaction, up to 8 batch transactions at a time per process on a backlog — BATCH and CONCURRENCY in inbound-processor.ts)',
       );
     }
   }
