@@ -524,6 +524,54 @@ describe('inbound webhooks', () => {
       expect(delivery.headers['x-webhook-event']).toBe('contact.created');
     });
 
+    it('a backlog that arrives together is applied as one batch: one contact per email, in order, whatever the case', async () => {
+      const tenant = await tenantWithKey(t, 'batched-leads');
+      const run = randomUUID().slice(0, 8);
+      const known = await t.request('POST', '/api/contacts', { token: tenant.token, body: { email: `known-${run}@example.com`, first_name: 'Kim' } });
+      expect(known.status).toBe(201);
+      // One transaction makes the rows visible together, so the processor claims them in one batch.
+      const leads = [
+        { email: `new-${run}@example.com`, name: 'Ada Lovelace' },
+        { email: `NEW-${run}@Example.com`, company: 'Analytical Engines' },
+        { email: `known-${run}@example.com`, name: 'Kim Known' },
+        { email: `other-${run}@example.com` },
+      ];
+      const rows = await t.sql<{ id: string }>(
+        `WITH leads AS (SELECT value, ordinality FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY)
+         INSERT INTO integration_events (tenant_id, event_name, payload, received_at)
+         SELECT $1, 'lead.captured', value, now() + ordinality * interval '1 millisecond' FROM leads ORDER BY ordinality RETURNING id`,
+        [tenant.tenantId, JSON.stringify(leads)],
+      );
+      await t.sql(`SELECT pg_notify('junction_inbound_events', '')`);
+      const events = [];
+      for (const row of rows) events.push(await settled(t, tenant.token, row.id));
+      expect(events.map((event) => [event.status, event.result.action])).toEqual([
+        ['processed', 'created'],
+        ['processed', 'updated'],
+        ['processed', 'updated'],
+        ['processed', 'created'],
+      ]);
+      expect(events[1].result.contact_id).toBe(events[0].result.contact_id);
+      expect(events[2].result.contact_id).toBe(known.body.id);
+      // All four outcomes, and the contacts they made, committed in one transaction.
+      const writers = await t.sql<{ tx: string }>(
+        `SELECT xmin::text AS tx FROM integration_events WHERE id = ANY($1::uuid[])
+         UNION ALL SELECT xmin::text FROM contacts WHERE tenant_id = $2 AND email <> $3`,
+        [rows.map((row) => row.id), tenant.tenantId, `known-${run}@example.com`],
+      );
+      expect(writers).toHaveLength(6);
+      expect(new Set(writers.map((row) => row.tx)).size).toBe(1);
+      const contacts = await t.sql<{ email: string; company: string | null; first_name: string | null }>(
+        'SELECT email, company, first_name FROM contacts WHERE tenant_id = $1 ORDER BY email',
+        [tenant.tenantId],
+      );
+      expect(contacts).toEqual([
+        { email: `known-${run}@example.com`, company: null, first_name: 'Kim' },
+        { email: `new-${run}@example.com`, company: 'Analytical Engines', first_name: 'Ada' },
+        { email: `other-${run}@example.com`, company: null, first_name: null },
+      ]);
+    });
+
     it('the same lead again → updated or unchanged, never a second contact; a changed lead → updated with contact.updated', async () => {
       const email = uniqueEmail('repeat');
       const first = await sendAndSettle(t, acme, 'lead.captured', seedLead(email));

@@ -86,12 +86,7 @@ export class ContactsBatchService {
   private async write(manager: EntityManager, tenantId: string, checked: CheckedItem[], atomic: boolean): Promise<ContactBatchItemResultDto[]> {
     const valid = checked.filter(isValid);
     // One locked read for every contact the batch names, instead of one per item.
-    const known = new Map<string, Contact>();
-    if (valid.length > 0) {
-      for (const contact of await this.contacts.findByEmails(manager, tenantId, [...new Set(valid.map((item) => item.email))])) {
-        if (contact.email) known.set(contact.email.toLowerCase(), contact);
-      }
-    }
+    const known = await this.contacts.lockByEmails(manager, tenantId, valid.map((item) => item.email));
     const results: ContactBatchItemResultDto[] = [];
     for (const item of checked) {
       if (!isValid(item)) {

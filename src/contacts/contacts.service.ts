@@ -163,12 +163,35 @@ export class ContactsService {
     return query.getOne();
   }
 
-  /** The tenant's contacts with any of these emails (any case), locked in id order (so concurrent callers cannot deadlock on them). */
-  findByEmails(manager: EntityManager, tenantId: string, emails: string[]): Promise<Contact[]> {
-    return CONTACTS.query(manager, tenantId)
-      .andWhere('lower(c.email) = ANY(:emails)', { emails: emails.map((email) => email.toLowerCase()) })
-      .orderBy('c.id')
-      .setLock('pessimistic_write')
-      .getMany();
+  /**
+   * The tenant's contacts with any of these emails (any case), by lower-case email, in one read, locked in id
+   * order (so concurrent callers cannot deadlock on them).
+   */
+  async lockByEmails(manager: EntityManager, tenantId: string, emails: string[]): Promise<Map<string, Contact>> {
+    const lower = [...new Set(emails.map((email) => email.toLowerCase()))];
+    const known = new Map<string, Contact>();
+    if (lower.length === 0) return known;
+    const contacts = await CONTACTS.query(manager, tenantId).andWhere('lower(c.email) = ANY(:emails)', { emails: lower }).orderBy('c.id').setLock('pessimistic_write').getMany();
+    for (const contact of contacts) if (contact.email) known.set(contact.email.toLowerCase(), contact);
+    return known;
+  }
+
+  /**
+   * upsertByEmail for several contacts of one tenant, in order, with one locked read for all of them instead of
+   * one per contact (an email named twice sees the first one's result).
+   */
+  async upsertManyByEmail(
+    manager: EntityManager,
+    tenantId: string,
+    items: Array<{ email: string; fields: Partial<Contact>; defaultsOnCreate?: Partial<Contact> }>,
+  ): Promise<Array<{ contact: Contact; action: UpsertAction }>> {
+    const known = await this.lockByEmails(manager, tenantId, items.map((item) => item.email));
+    const results: Array<{ contact: Contact; action: UpsertAction }> = [];
+    for (const item of items) {
+      const result = await this.upsertByEmail(manager, tenantId, item.email, item.fields, item.defaultsOnCreate, known.get(item.email.toLowerCase()) ?? null);
+      known.set(item.email.toLowerCase(), result.contact);
+      results.push(result);
+    }
+    return results;
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import type { Contact } from '../../../contacts/contact.entity.js';
 import { definedFields } from '../../../common/records/record-fields.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
@@ -30,8 +31,14 @@ export class ContactUpsertHandler implements InboundHandler<ContactUpsert> {
     };
   }
 
-  async handle({ manager, tenantId }: InboundEventContext, { email, fields }: ContactUpsert): Promise<Record<string, unknown>> {
-    const { contact, action } = await this.contacts.upsertByEmail(manager, tenantId, email, fields);
-    return { contact_id: contact.id, action };
+  async handle({ manager, tenantId }: InboundEventContext, upsert: ContactUpsert): Promise<Record<string, unknown>> {
+    const [result] = await this.handleMany(manager, tenantId, [upsert]);
+    return result;
+  }
+
+  /** One locked read for all the batch's contacts (ContactsService.upsertManyByEmail). */
+  async handleMany(manager: EntityManager, tenantId: string, upserts: ContactUpsert[]): Promise<Array<Record<string, unknown>>> {
+    const results = await this.contacts.upsertManyByEmail(manager, tenantId, upserts);
+    return results.map(({ contact, action }) => ({ contact_id: contact.id, action }));
   }
 }

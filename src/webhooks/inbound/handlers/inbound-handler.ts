@@ -12,12 +12,15 @@ export interface InboundEventContext {
 /**
  * Processes one inbound event name. `parse` checks the payload without touching the database (run at send
  * time, so a bad payload is a 400 then); `handle` makes the changes and returns the result stored on the
- * event (e.g. {contact_id, action}).
+ * event (e.g. {contact_id, action}). `handleMany`, when a handler has it, applies several events of one tenant
+ * in order, with fewer statements than one `handle` each (the processor's batches use it; when it fails, the
+ * batch runs again event by event through `handle`); its results are `handle`'s, one per event.
  */
 export interface InboundHandler<Parsed = unknown> {
   readonly eventName: string;
   parse(payload: Record<string, unknown>): Parsed;
   handle(context: InboundEventContext, parsed: Parsed): Promise<Record<string, unknown>>;
+  handleMany?(manager: EntityManager, tenantId: string, parsed: Parsed[]): Promise<Array<Record<string, unknown>>>;
 }
 
 /** The handlers by the event name each one handles (built once by InboundModule from its handler list). */

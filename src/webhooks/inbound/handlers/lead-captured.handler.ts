@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import type { Contact } from '../../../contacts/contact.entity.js';
 import { definedFields } from '../../../common/records/record-fields.js';
 import { ContactsService } from '../../../contacts/contacts.service.js';
@@ -37,8 +38,15 @@ export class LeadCapturedHandler implements InboundHandler<Lead> {
     return { email, fields: definedFields(fields) };
   }
 
-  async handle({ manager, tenantId }: InboundEventContext, { email, fields }: Lead): Promise<Record<string, unknown>> {
-    const { contact, action } = await this.contacts.upsertByEmail(manager, tenantId, email, fields, { source: this.eventName });
-    return { contact_id: contact.id, action };
+  async handle({ manager, tenantId }: InboundEventContext, lead: Lead): Promise<Record<string, unknown>> {
+    const [result] = await this.handleMany(manager, tenantId, [lead]);
+    return result;
+  }
+
+  /** One locked read for all the batch's contacts (ContactsService.upsertManyByEmail); a new contact's source is lead.captured. */
+  async handleMany(manager: EntityManager, tenantId: string, leads: Lead[]): Promise<Array<Record<string, unknown>>> {
+    const defaultsOnCreate = { source: this.eventName };
+    const results = await this.contacts.upsertManyByEmail(manager, tenantId, leads.map((lead) => ({ ...lead, defaultsOnCreate })));
+    return results.map(({ contact, action }) => ({ contact_id: contact.id, action }));
   }
 }
