@@ -17,8 +17,8 @@ const REEXEC_MARK = 'JUNCTION_CRM_MEMORY_SETTINGS';
  * `npm start`, the Docker image): V8 takes heap flags and glibc reads MALLOC_MMAP_THRESHOLD_ only when a
  * process starts, so when one is missing the process is replaced by itself (same PID, same stdio, same
  * arguments) with them, through process.execve. A heap flag given on the command line or in NODE_OPTIONS, and
- * a MALLOC_MMAP_THRESHOLD_ that is set, are kept as they are. Where execve is not available (Windows) nothing
- * changes.
+ * a MALLOC_MMAP_THRESHOLD_ that is set, are kept as they are. Where execve is not available (Windows) or
+ * refused (a sandbox), the process goes on without them, saying so once on stderr.
  */
 export function applyMemorySettings(): void {
   const env = process.env;
@@ -28,9 +28,14 @@ export function applyMemorySettings(): void {
     .filter(([flag]) => !given.some((arg) => arg === flag || arg.startsWith(`${flag}=`)))
     .map(([flag, mb]) => `${flag}=${mb}`);
   if (missing.length === 0 && env.MALLOC_MMAP_THRESHOLD_ !== undefined) return;
-  process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], {
-    ...env,
-    MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ ?? MALLOC_MMAP_THRESHOLD,
-    [REEXEC_MARK]: '1',
-  });
+  try {
+    process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], {
+      ...env,
+      MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ ?? MALLOC_MMAP_THRESHOLD,
+      [REEXEC_MARK]: '1',
+    });
+  } catch (error) {
+    // A sandbox that forbids execve: the app still runs, with Node's own heap settings; say so once.
+    process.stderr.write(`Could not restart with the memory settings (${String(error)}); running without them (see docs/operations.md, "Memory")\n`);
+  }
 }
