@@ -914,5 +914,27 @@ describe('outbound webhook delivery', () => {
       expect(metricValue(after, 'retrying')).toBeGreaterThanOrEqual(metricValue(before, 'retrying') + 1);
       expect(metricValue(after, 'failed')).toBeGreaterThanOrEqual(metricValue(before, 'failed') + 1);
     });
+
+    it('reports the pending deliveries and those due now in the queue gauges, as the table holds them', async () => {
+      const account = await registerAccount(t, 'queue-gauges');
+      const path = newPath('later');
+      receiver.respond(path, () => ({ status: 503, headers: { 'Retry-After': '3600' } }));
+      const subscription = await subscribe(account, 'contact.created', path);
+      await createContact(account);
+      // Attempted once and waiting an hour for its retry: pending, not due.
+      await eventually('the delivery waiting for its retry', async () => {
+        const [row] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE subscription_id = $1 AND status = 'pending' AND attempts = 1 AND next_attempt_at > now() + interval '30 minutes'`, [subscription.id]);
+        return row.n === 1;
+      });
+      const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+      // Other tests' deliveries may still be moving: compare a scrape with the table read right after it, until they agree.
+      await eventually('the gauges agreeing with the table', async () => {
+        const text = (await t.request('GET', '/api/metrics')).body as string;
+        const [row] = await t.sql<{ pending: number; due: number }>(
+          `SELECT count(*)::int AS pending, (count(*) FILTER (WHERE next_attempt_at <= now()))::int AS due FROM webhook_deliveries WHERE status = 'pending'`,
+        );
+        return row.pending >= 1 && gauge(text, 'junction_webhook_deliveries_pending') === row.pending && gauge(text, 'junction_webhook_deliveries_due') === row.due;
+      });
+    });
   });
 });
