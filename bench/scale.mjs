@@ -374,42 +374,18 @@ const LIST_SQL = {
   inbound: `SELECT e.* FROM integration_events e WHERE e.tenant_id = $1 AND e.status = $2 ORDER BY e.received_at DESC, e.id DESC LIMIT 51`,
 };
 
-// A copy of WebhookDeliveryRepository.claimDue's statement (src/webhooks/delivery/webhook-delivery.repository.ts) with an
-// idle worker's parameters: limit 100, nothing saturated or busy, lease 35 s, 20 per subscription.
-const DELIVERY_CLAIM_SQL = `WITH candidates AS (
-         SELECT id, subscription_id, next_attempt_at FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= now() AND subscription_id <> ALL($2::uuid[])
-          ORDER BY next_attempt_at
-          LIMIT $1 * 10),
-       ranked AS (
-         SELECT c.id, row_number() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at) AS rank,
-                $4::int - coalesce(b.in_flight, 0) AS free
-           FROM candidates c LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(subscription_id, in_flight) USING (subscription_id)),
-       due AS (
-         SELECT d.id FROM webhook_deliveries d JOIN ranked r ON r.id = d.id
-          WHERE r.rank <= r.free AND d.status = 'pending' AND d.next_attempt_at <= now()
-          ORDER BY d.next_attempt_at
-          LIMIT $1
-          FOR UPDATE OF d SKIP LOCKED)
-       UPDATE webhook_deliveries d
-          SET next_attempt_at = now() + make_interval(secs => $3), attempts = d.attempts + 1
-         FROM due, webhook_subscriptions s, domain_events e
-        WHERE d.id = due.id AND s.id = d.subscription_id AND e.id = d.event_id
-       RETURNING d.id, d.tenant_id, d.subscription_id, d.event_id, d.event_name, d.attempts,
-                 e.payload, e.occurred_at, s.target_url, s.enabled, s.secret_encrypted, s.previous_secret_encrypted,
-                 s.previous_secret_expires_at, s.headers_encrypted, s.failing_since`;
+// The claims as the built app runs them (the repositories' own statements, exported for this), with an idle
+// worker's parameters: deliveries limit 100, nothing saturated or busy, lease 35 s, 20 per subscription; inbound
+// limit 25 (one batch).
 const DELIVERY_CLAIM_PARAMS = [100, [], 35, 20, [], []];
-
-// A copy of IntegrationEventRepository.claimDue's statement (src/webhooks/inbound/integration-event.repository.ts), limit 25 (one batch).
-const INBOUND_CLAIM_SQL = `WITH due AS (
-         SELECT id FROM integration_events
-          WHERE status IN ('received', 'processing') AND next_attempt_at <= now()
-          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       UPDATE integration_events e
-          SET status = 'processing', attempts = e.attempts + 1
-         FROM due WHERE e.id = due.id
-       RETURNING e.id, e.tenant_id, e.event_name, e.payload, e.attempts, e.received_at`;
 const INBOUND_CLAIM_PARAMS = [25];
+
+async function claimStatements() {
+  await import('reflect-metadata');
+  const built = (file) => import(pathToFileURL(path.join(ROOT_DIR, 'dist', 'src', 'webhooks', file)).href);
+  const [delivery, inbound] = await Promise.all([built('delivery/webhook-delivery.repository.js'), built('inbound/integration-event.repository.js')]);
+  return { deliveryClaimSql: delivery.CLAIM_DUE_SQL, inboundClaimSql: inbound.CLAIM_DUE_SQL };
+}
 
 /** DUE_ROWS due deliveries (and their events) over the big tenant's subscriptions, in `client`'s transaction. */
 async function insertDueDeliveries(client, tenantId, subscriptionIds) {
@@ -597,11 +573,12 @@ async function measureLevel(n, log) {
       await figure('metrics', 'GET /metrics scrape', () => timeGets(`${api}/metrics`, { count: METRICS_REQUESTS, warmup: 3 }));
 
       // The claims: the statement itself over DUE_ROWS due rows among the history (rolled back), then a real drain.
-      const deliveryClaim = await timeClaim(sqlClient, () => insertDueDeliveries(sqlClient, tenantId, subscriptionIds), DELIVERY_CLAIM_SQL, DELIVERY_CLAIM_PARAMS);
+      const { deliveryClaimSql, inboundClaimSql } = await claimStatements();
+      const deliveryClaim = await timeClaim(sqlClient, () => insertDueDeliveries(sqlClient, tenantId, subscriptionIds), deliveryClaimSql, DELIVERY_CLAIM_PARAMS);
       result.figures.delivery_claim_sql = { what: `delivery claim statement (100 of ${DUE_ROWS} due), PostgreSQL time`, p50: deliveryClaim.p50, p99: deliveryClaim.p99 };
       result.plans.delivery_claim_sql = planSummary(deliveryClaim.plan);
       log(`    delivery claim statement: p50 ${deliveryClaim.p50.toFixed(2)} ms, p99 ${deliveryClaim.p99.toFixed(2)} ms`);
-      const inboundClaim = await timeClaim(sqlClient, () => insertReceivedEvents(sqlClient, tenantId), INBOUND_CLAIM_SQL, INBOUND_CLAIM_PARAMS);
+      const inboundClaim = await timeClaim(sqlClient, () => insertReceivedEvents(sqlClient, tenantId), inboundClaimSql, INBOUND_CLAIM_PARAMS);
       result.figures.inbound_claim_sql = { what: `inbound claim statement (25 of ${DUE_ROWS} received), PostgreSQL time`, p50: inboundClaim.p50, p99: inboundClaim.p99 };
       result.plans.inbound_claim_sql = planSummary(inboundClaim.plan);
       log(`    inbound claim statement: p50 ${inboundClaim.p50.toFixed(2)} ms, p99 ${inboundClaim.p99.toFixed(2)} ms`);

@@ -12,6 +12,31 @@ export const DELIVERIES_CHANNEL = 'junction_webhook_deliveries';
 
 
 /**
+ * The claim (see claimDue): $1 limit, $2 saturated subscriptions, $3 lease seconds, $4 per-subscription share,
+ * $5/$6 the subscriptions this instance holds deliveries of and how many. Exported for bench/scale.mjs's EXPLAIN.
+ */
+export const CLAIM_DUE_SQL = `WITH candidates AS (
+         SELECT id, subscription_id, next_attempt_at FROM webhook_deliveries
+          WHERE status = 'pending' AND next_attempt_at <= now() AND subscription_id <> ALL($2::uuid[])
+          ORDER BY next_attempt_at
+          LIMIT $1 * 10),
+       ranked AS (
+         SELECT c.id, row_number() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at) AS rank,
+                $4::int - coalesce(b.in_flight, 0) AS free
+           FROM candidates c LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(subscription_id, in_flight) USING (subscription_id)),
+       due AS (
+         SELECT d.id FROM webhook_deliveries d JOIN ranked r ON r.id = d.id
+          WHERE r.rank <= r.free AND d.status = 'pending' AND d.next_attempt_at <= now()
+          ORDER BY d.next_attempt_at
+          LIMIT $1
+          FOR UPDATE OF d SKIP LOCKED)
+       UPDATE webhook_deliveries d
+          SET next_attempt_at = now() + make_interval(secs => $3), attempts = d.attempts + 1
+         FROM due, webhook_subscriptions s, domain_events e
+        WHERE d.id = due.id AND s.id = d.subscription_id AND e.id = d.event_id
+       RETURNING ${CLAIMED_COLUMNS}`;
+
+/**
  * The one owner of `webhook_deliveries` and `webhook_delivery_attempts`: every statement that reads or writes
  * them is here, so the lease protocol (status 'pending' + next_attempt_at as both due time and lease end,
  * attempts counting the attempt under way) is reviewed in one place.
@@ -48,26 +73,7 @@ export class WebhookDeliveryRepository {
     const saturated = busy.filter(([, n]) => n >= perSubscription).map(([id]) => id);
     const { rows } = await sql<ClaimedRow>(
       this.dataSource,
-      `WITH candidates AS (
-         SELECT id, subscription_id, next_attempt_at FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= now() AND subscription_id <> ALL($2::uuid[])
-          ORDER BY next_attempt_at
-          LIMIT $1 * 10),
-       ranked AS (
-         SELECT c.id, row_number() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at) AS rank,
-                $4::int - coalesce(b.in_flight, 0) AS free
-           FROM candidates c LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(subscription_id, in_flight) USING (subscription_id)),
-       due AS (
-         SELECT d.id FROM webhook_deliveries d JOIN ranked r ON r.id = d.id
-          WHERE r.rank <= r.free AND d.status = 'pending' AND d.next_attempt_at <= now()
-          ORDER BY d.next_attempt_at
-          LIMIT $1
-          FOR UPDATE OF d SKIP LOCKED)
-       UPDATE webhook_deliveries d
-          SET next_attempt_at = now() + make_interval(secs => $3), attempts = d.attempts + 1
-         FROM due, webhook_subscriptions s, domain_events e
-        WHERE d.id = due.id AND s.id = d.subscription_id AND e.id = d.event_id
-       RETURNING ${CLAIMED_COLUMNS}`,
+      CLAIM_DUE_SQL,
       [limit, saturated, leaseSeconds, perSubscription, busy.map(([id]) => id), busy.map(([, n]) => n)],
     );
     return rows.map(toClaimed);

@@ -55,6 +55,16 @@ export const EXACT_COUNT_MAX_ROWS = 50_000;
 
 const STORED_COLUMNS = 'id, tenant_id, event_name, payload, status, received_at';
 
+/** The claim (see claimDue): $1 limit. Exported for bench/scale.mjs's EXPLAIN. */
+export const CLAIM_DUE_SQL = `WITH due AS (
+         SELECT id FROM integration_events
+          WHERE status IN ('received', 'processing') AND next_attempt_at <= now()
+          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       UPDATE integration_events e
+          SET status = 'processing', attempts = e.attempts + 1
+         FROM due WHERE e.id = due.id
+       RETURNING e.id, e.tenant_id, e.event_name, e.payload, e.attempts, e.received_at`;
+
 /**
  * The one owner of `integration_events`: every statement on it is here — the insert with its Idempotency-Key,
  * the processors' claim and outcomes, retries, the log, the gauge and the retention delete.
@@ -137,14 +147,7 @@ export class IntegrationEventRepository {
   async claimDue(manager: EntityManager, limit: number): Promise<ClaimedEvent[]> {
     const { rows } = await sql<ClaimedEvent>(
       manager,
-      `WITH due AS (
-         SELECT id FROM integration_events
-          WHERE status IN ('received', 'processing') AND next_attempt_at <= now()
-          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       UPDATE integration_events e
-          SET status = 'processing', attempts = e.attempts + 1
-         FROM due WHERE e.id = due.id
-       RETURNING e.id, e.tenant_id, e.event_name, e.payload, e.attempts, e.received_at`,
+      CLAIM_DUE_SQL,
       [limit],
     );
     return rows;
