@@ -1,29 +1,31 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthContext } from '../common/auth/auth-context.js';
-import type { PgListener } from '../database/pg-listener.js';
+import type { DataSource } from 'typeorm';
+import { PgListener } from '../database/pg-listener.js';
 import { TOKEN_REVOKED_CHANNEL, TokenCache } from './token-cache.js';
 
 /**
- * PgListener as the cache sees it: `client` set while connected, the handlers it calls on a notification, and
- * notifications that arrive ahead of the answer of the next command sent on the connection (as PostgreSQL does).
+ * The real PgListener (its barrier and handlers) on a stand-in connection: notifications committed but not yet
+ * read arrive ahead of the answer of the next command sent on it, as PostgreSQL sends them.
  */
-class FakeListener {
-  client: { query: (text: string) => Promise<unknown> } | null;
-  readonly handlers = new Map<string, () => void>();
+class FakeListener extends PgListener {
   /** Notifications committed but not yet read from the connection. */
   pending: string[] = [];
   barriers = 0;
+  private readonly connection = { query: (text: string) => (text === 'SELECT 1' ? this.answer() : Promise.resolve()) };
 
   constructor() {
-    this.client = { query: () => this.answer() };
+    super({} as DataSource);
+    this.connected(true);
   }
 
-  async listen(channel: string, handler: () => void): Promise<void> {
-    this.handlers.set(channel, handler);
+  /** Up or down, as a dropped connection leaves it (the listener's own field). */
+  connected(up: boolean): void {
+    Reflect.set(this, 'client', up ? this.connection : null);
   }
 
   notify(channel: string): void {
-    this.handlers.get(channel)?.();
+    (Reflect.get(this, 'dispatch') as (channel: string) => void).call(this, channel);
   }
 
   private async answer(): Promise<void> {
@@ -41,7 +43,7 @@ describe('TokenCache', () => {
   beforeEach(async () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
     listener = new FakeListener();
-    cache = new TokenCache(listener as unknown as PgListener);
+    cache = new TokenCache(listener);
     await cache.onModuleInit();
   });
 
@@ -98,11 +100,10 @@ describe('TokenCache', () => {
 
   it('is emptied and bypassed while the LISTEN connection is down, and trusted again once it is back', async () => {
     cache.keep(cache.ticket(), 'h1', ALICE, null);
-    const connection = listener.client;
-    listener.client = null;
+    listener.connected(false);
     expect(await cache.lookup('h1')).toBeNull();
     cache.keep(cache.ticket(), 'h2', ALICE, null);
-    listener.client = connection;
+    listener.connected(true);
     expect(await cache.lookup('h1')).toBeNull();
     expect(await cache.lookup('h2')).toBeNull();
     cache.keep(cache.ticket(), 'h3', ALICE, null);
@@ -110,7 +111,7 @@ describe('TokenCache', () => {
   });
 
   it('is not trusted before it listens', async () => {
-    const early = new TokenCache(new FakeListener() as unknown as PgListener);
+    const early = new TokenCache(new FakeListener());
     early.keep(early.ticket(), 'h1', ALICE, null);
     expect(await early.lookup('h1')).toBeNull();
   });

@@ -2,7 +2,6 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/auth/auth-context.js';
 import { PgListener } from '../database/pg-listener.js';
-import { ListenerBarrier } from './listener-barrier.js';
 
 /** The NOTIFY channel of revocations; the payload names what was revoked (`token:<id>`, `user:<id>`). */
 export const TOKEN_REVOKED_CHANNEL = 'junction_token_revoked';
@@ -26,7 +25,7 @@ export type FillTicket = number;
  * The callers of the bearer tokens this instance resolved lately, keyed by the token's SHA-256, so that hot
  * routes skip the token lookup. A revocation commits a NOTIFY with its change (`revoke`); every instance
  * LISTENs (PgListener) and drops its entries when it arrives. No instance accepts a token after the revoking
- * response: a cached answer is given only after a barrier on the LISTEN connection (ListenerBarrier.sync),
+ * response: a cached answer is given only after a barrier on the LISTEN connection (PgListener.sync),
  * by which every revocation committed before the request has been handled. A read that began before a
  * revocation and ends after it is answered but not kept (the generation, as TenantsService.keysOf does with
  * its counter). While the LISTEN connection is down, notices can be missed: the cache is emptied and bypassed
@@ -38,11 +37,7 @@ export class TokenCache implements OnModuleInit {
   /** Bumped by every clear: a fill whose ticket is older is not kept. */
   private generation = 0;
   private subscribed = false;
-  private readonly barrier: ListenerBarrier;
-
-  constructor(private readonly listener: PgListener) {
-    this.barrier = new ListenerBarrier(listener);
-  }
+  constructor(private readonly listener: PgListener) {}
 
   async onModuleInit(): Promise<void> {
     await this.listener.listen(TOKEN_REVOKED_CHANNEL, () => this.clear());
@@ -52,7 +47,7 @@ export class TokenCache implements OnModuleInit {
   /** The cached caller of this token, if the entry is neither stale nor expired and no revocation has come since. */
   async lookup(tokenHash: string): Promise<AuthContext | null> {
     if (!this.fresh(tokenHash)) return null;
-    if (!this.subscribed || !(await this.barrier.sync())) {
+    if (!this.subscribed || !(await this.listener.sync())) {
       this.clear();
       return null;
     }
@@ -66,7 +61,7 @@ export class TokenCache implements OnModuleInit {
 
   /** Stores a token's caller, unless a revocation came (or the LISTEN connection was lost) since `ticket` was taken. */
   keep(ticket: FillTicket, tokenHash: string, auth: AuthContext, expiresAt: Date | null): void {
-    if (ticket !== this.generation || !this.subscribed || !this.barrier.listening) return;
+    if (ticket !== this.generation || !this.subscribed || !this.listener.listening) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(tokenHash, { auth, expiresAt: expiresAt ? expiresAt.getTime() : null, staleAt: Date.now() + TTL_MS });
   }

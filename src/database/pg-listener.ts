@@ -6,6 +6,8 @@ import { DataSource } from 'typeorm';
 type Handler = () => void;
 
 const NOTIFY_COALESCE_MS = 20;
+/** A barrier (sync) answered later than this counts as the connection being down, for that call. */
+const SYNC_TIMEOUT_MS = 250;
 
 /**
  * One dedicated connection that LISTENs for the app's NOTIFY channels and calls their handlers; it
@@ -20,6 +22,8 @@ export class PgListener implements OnApplicationShutdown {
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly pendingNotifies = new Map<string, NodeJS.Timeout>();
+  private syncInFlight: Promise<boolean> | null = null;
+  private syncQueued: Promise<boolean> | null = null;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -29,6 +33,48 @@ export class PgListener implements OnApplicationShutdown {
     else this.handlers.set(channel, [handler]);
     await this.connect();
     if (!known) await this.client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  }
+
+  /** Whether the LISTEN connection is up (connected and listening on every channel asked for). */
+  get listening(): boolean {
+    return this.client !== null;
+  }
+
+  /**
+   * A barrier: true once every notification committed before the call has reached its handlers; false when
+   * the connection is down or slower than SYNC_TIMEOUT_MS. PostgreSQL sends a listening session every
+   * notification committed before a command ahead of that command's answer, and pg dispatches them in order,
+   * so a `SELECT 1` answered on this connection is the barrier. Concurrent callers share one round trip: one
+   * that comes while a barrier is in flight waits for the next, sent after it.
+   */
+  sync(): Promise<boolean> {
+    if (this.syncQueued) return this.syncQueued;
+    if (!this.syncInFlight) return this.sendSync();
+    this.syncQueued = this.syncInFlight.then(() => {
+      this.syncQueued = null;
+      return this.sendSync();
+    });
+    return this.syncQueued;
+  }
+
+  private sendSync(): Promise<boolean> {
+    const client = this.client;
+    if (!client) return Promise.resolve(false);
+    let timer: NodeJS.Timeout | undefined;
+    const answered = client.query('SELECT 1').then(
+      () => true,
+      // A failed query is a failed connection: its error handler reconnects; this call reads as "down".
+      () => false,
+    );
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), SYNC_TIMEOUT_MS);
+    });
+    const run: Promise<boolean> = Promise.race([answered, timedOut]).finally(() => {
+      clearTimeout(timer);
+      if (this.syncInFlight === run) this.syncInFlight = null;
+    });
+    this.syncInFlight = run;
+    return run;
   }
 
   private connect(): Promise<void> {
