@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { ISO_UTC, uniqueEmail, UUID } from './support/helpers.js';
+import { WebhookReceiver } from './support/webhook-receiver.js';
 
 const CONTACT_FIELDS = [
   'company',
@@ -274,6 +275,63 @@ describe('contacts', () => {
           expect(response.status).toBe(409);
           expect(response.body.existing_id).toBe(winners[0].body.id);
         }
+      }
+    });
+  });
+
+  describe('creates that arrive together', () => {
+    it('share transactions (one INSERT, one event insert, one fan-out each), yet each is answered with its own contact, event and deliveries; a repeated email gets its own 409', async () => {
+      const receiver = await new WebhookReceiver().start();
+      try {
+        const subscribe = async (account: RegisteredAccount, path: string): Promise<string> => {
+          const response = await t.request('POST', '/api/webhooks/subscriptions', { token: account.token, body: { event_name: 'contact.created', target_url: receiver.url(path) } });
+          expect(response.status, JSON.stringify(response.body)).toBe(201);
+          return response.body.id as string;
+        };
+        const subscriptionOf = new Map([
+          [alice.tenantId, await subscribe(alice, '/together-alice')],
+          [bob.tenantId, await subscribe(bob, '/together-bob')],
+        ]);
+        const run = randomUUID();
+        const repeated = uniqueEmail('together-repeat');
+        // Alice's and Bob's creates interleaved; two of Alice's name the same email.
+        const requests = Array.from({ length: 60 }, (_, i) => ({
+          account: i % 3 === 2 ? bob : alice,
+          body: { email: i === 6 || i === 7 ? repeated : uniqueEmail(`together-${i}`), first_name: `n${i}`, company: run },
+        }));
+        const responses = await Promise.all(requests.map(({ account, body }) => createContact(account, body)));
+
+        const refused = responses.filter((response) => response.status !== 201);
+        expect(refused.map((response) => response.status)).toEqual([409]);
+        const winner = [responses[6], responses[7]].find((response) => response.status === 201)!;
+        expect(refused[0].body).toMatchObject({ code: 'CONTACT_EMAIL_TAKEN', existing_id: winner.body.id });
+        responses.forEach((response, i) => {
+          if (response.status !== 201) return;
+          expect(response.body).toMatchObject({ tenant_id: requests[i].account.tenantId, email: requests[i].body.email, first_name: `n${i}`, company: run });
+        });
+
+        const rows = await t.sql<{ id: string; tenant_id: string; first_name: string; tx: string; events: Array<{ tenant_id: string; tx: string }>; deliveries: string[] }>(
+          `SELECT c.id, c.tenant_id, c.first_name, c.xmin::text AS tx,
+                  (SELECT coalesce(json_agg(json_build_object('tenant_id', e.tenant_id, 'tx', e.xmin::text)), '[]') FROM domain_events e
+                    WHERE e.event_name = 'contact.created' AND e.payload->>'contact_id' = c.id::text) AS events,
+                  (SELECT coalesce(json_agg(d.subscription_id), '[]') FROM webhook_deliveries d JOIN domain_events e ON e.id = d.event_id
+                    WHERE e.payload->>'contact_id' = c.id::text) AS deliveries
+             FROM contacts c WHERE c.company = $1`,
+          [run],
+        );
+        expect(rows).toHaveLength(59);
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        for (const response of responses.filter((candidate) => candidate.status === 201)) {
+          const row = byId.get(response.body.id)!;
+          expect(row.first_name).toBe(response.body.first_name);
+          // One contact.created of its own tenant, committed with it, and one delivery to its own tenant's subscription.
+          expect(row.events).toEqual([{ tenant_id: row.tenant_id, tx: row.tx }]);
+          expect(row.deliveries).toEqual([subscriptionOf.get(row.tenant_id)]);
+        }
+        // …written in far fewer transactions than requests.
+        expect(new Set(rows.map((row) => row.tx)).size).toBeLessThan(30);
+      } finally {
+        await receiver.stop();
       }
     });
   });

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/auth/auth-context.js';
 import { AppError, invalidField } from '../common/errors/app-error.js';
+import { GroupCommit } from '../database/group-commit.js';
 import { paginate } from '../common/http/pagination.js';
 import { definedFields, type FieldChanges } from '../common/records/record-fields.js';
 import { TenantRecords } from '../common/records/tenant-records.js';
@@ -55,15 +56,29 @@ export function toEntityFields(dto: CreateContactDto | UpdateContactDto): Partia
   });
 }
 
+type NewContact = { tenantId: string; fields: Partial<Contact> };
+
 @Injectable()
 export class ContactsService {
+  /**
+   * POST /api/contacts: the creates that arrive while one is being written are written together, in one
+   * transaction (one INSERT of the contacts, one of their events, one fan-out); each is answered once that
+   * transaction has committed, with its own contact or its own 409.
+   */
+  private readonly creates: GroupCommit<NewContact, Contact | AppError>;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: DomainEventPublisher,
-  ) {}
+  ) {
+    this.creates = new GroupCommit((batch) => this.dataSource.transaction((manager) => this.insertMany(manager, batch)), { maxBatch: 100, maxInFlight: 2 });
+  }
 
   async create(auth: AuthContext, dto: CreateContactDto): Promise<ContactResponseDto> {
-    const contact = await this.dataSource.transaction((manager) => this.insert(manager, auth.tenantId, toEntityFields(dto)));
+    const fields = toEntityFields(dto);
+    assertIdentifiable(fields);
+    const contact = await this.creates.submit({ tenantId: auth.tenantId, fields });
+    if (contact instanceof AppError) throw contact;
     return ContactResponseDto.from(contact);
   }
 
@@ -72,10 +87,24 @@ export class ContactsService {
    * the unique index itself, so concurrent inserts cannot both win) is a 409 naming the holder.
    */
   async insert(manager: EntityManager, tenantId: string, fields: Partial<Contact>): Promise<Contact> {
-    assertIdentifiable(fields);
-    const contact = await CONTACTS.insert(manager, tenantId, fields);
-    await this.events.publish(manager, tenantId, 'contact.created', contactEventFields(contact));
+    const [contact] = await this.insertMany(manager, [{ tenantId, fields }]);
+    if (contact instanceof AppError) throw contact;
     return contact;
+  }
+
+  /**
+   * insert for several contacts (of any tenants) in one INSERT, and contact.created for those stored in one
+   * publish: one answer per contact, in order, its record or the 409 that refused it.
+   */
+  async insertMany(manager: EntityManager, contacts: NewContact[]): Promise<Array<Contact | AppError>> {
+    for (const { fields } of contacts) assertIdentifiable(fields);
+    const stored = await CONTACTS.insertMany(manager, contacts);
+    const created = stored.filter((contact): contact is Contact => !(contact instanceof AppError));
+    await this.events.publishMany(
+      manager,
+      created.map((contact) => ({ tenantId: contact.tenantId, name: 'contact.created', data: contactEventFields(contact) })),
+    );
+    return stored;
   }
 
   async list(auth: AuthContext, query: ListContactsQueryDto): Promise<{ data: ContactResponseDto[]; next_cursor: string | null }> {
@@ -178,7 +207,8 @@ export class ContactsService {
 
   /**
    * upsertByEmail for several contacts of one tenant, in order, with one locked read for all of them instead of
-   * one per contact (an email named twice sees the first one's result).
+   * one per contact (an email named twice sees the first one's result). The creates that come one after
+   * another are inserted (and their contact.created published) together, before the next update.
    */
   async upsertManyByEmail(
     manager: EntityManager,
@@ -187,11 +217,29 @@ export class ContactsService {
   ): Promise<Array<{ contact: Contact; action: UpsertAction }>> {
     const known = await this.lockByEmails(manager, tenantId, items.map((item) => item.email));
     const results: Array<{ contact: Contact; action: UpsertAction }> = [];
-    for (const item of items) {
-      const result = await this.upsertByEmail(manager, tenantId, item.email, item.fields, item.defaultsOnCreate, known.get(item.email.toLowerCase()) ?? null);
-      known.set(item.email.toLowerCase(), result.contact);
-      results.push(result);
+    let creates: Array<{ index: number; email: string; fields: Partial<Contact> }> = [];
+    const insertCreates = async () => {
+      const inserted = await this.insertMany(manager, creates.map(({ fields }) => ({ tenantId, fields })));
+      inserted.forEach((contact, position) => {
+        if (contact instanceof AppError) throw contact;
+        known.set(creates[position].email, contact);
+        results[creates[position].index] = { contact, action: 'created' };
+      });
+      creates = [];
+    };
+    for (const [index, item] of items.entries()) {
+      const email = item.email.toLowerCase();
+      const existing = known.get(email);
+      if (!existing && !creates.some((create) => create.email === email)) {
+        creates.push({ index, email, fields: { ...item.defaultsOnCreate, ...item.fields, email: item.email } });
+        continue;
+      }
+      if (creates.length > 0) await insertCreates();
+      const result = await this.upsertByEmail(manager, tenantId, item.email, item.fields, item.defaultsOnCreate, known.get(email) ?? null);
+      known.set(email, result.contact);
+      results[index] = result;
     }
+    if (creates.length > 0) await insertCreates();
     return results;
   }
 }

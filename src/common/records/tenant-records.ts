@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DeepPartial, EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { AppError, duplicateOf } from '../errors/app-error.js';
@@ -89,22 +90,44 @@ export class TenantRecords<E extends TenantRecord, S extends object> {
    * the holder. ON CONFLICT DO NOTHING leaves the transaction usable for that lookup, with no savepoint.
    */
   async insert(manager: EntityManager, tenantId: string, fields: Partial<E>): Promise<E> {
+    const [result] = await this.insertMany(manager, [{ tenantId, fields }]);
+    if (result instanceof AppError) throw result;
+    return result;
+  }
+
+  /**
+   * insert for several records (of any tenants, each row its own) in one statement: one answer per row, in
+   * order, the stored record or the 409 that refused it (a value held by another record, or by an earlier row
+   * of the same call), so that one taken value fails only its own row.
+   */
+  async insertMany(manager: EntityManager, rows: Array<{ tenantId: string; fields: Partial<E> }>): Promise<Array<E | AppError>> {
+    // Ids are chosen here, so that each returned row is matched to the row that asked for it.
+    const values = rows.map(({ tenantId, fields }) => ({ ...fields, id: randomUUID(), tenantId }));
     const result = await manager
       .createQueryBuilder()
       .insert()
       .into(this.spec.entity)
-      .values({ ...fields, tenantId } as QueryDeepPartialEntity<E>)
+      .values(values as Array<QueryDeepPartialEntity<E>>)
       .orIgnore()
       .returning('*')
       .updateEntity(false)
       .execute();
-    const [row] = result.raw as Row[];
-    if (row) return this.fromRow(manager, row);
+    const stored = new Map((result.raw as Row[]).map((row) => [row.id as string, row]));
+    const answers: Array<E | AppError> = [];
+    for (const [index, value] of values.entries()) {
+      const row = stored.get(value.id);
+      answers.push(row ? this.fromRow(manager, row) : await this.refusal(manager, rows[index].tenantId, rows[index].fields));
+    }
+    return answers;
+  }
+
+  /** Why an insert was not stored: the 409 naming the holder of a unique value, or a conflict with a write that has since gone. */
+  private async refusal(manager: EntityManager, tenantId: string, fields: Partial<E>): Promise<AppError> {
     for (const key of this.spec.unique ?? []) {
       const conflict = await this.conflictOver(manager, tenantId, key, fields[key.property]);
-      if (conflict) throw conflict;
+      if (conflict) return conflict;
     }
-    throw new AppError('WRITE_CONFLICT', `The ${this.spec.noun} conflicts with one just written; retry`);
+    return new AppError('WRITE_CONFLICT', `The ${this.spec.noun} conflicts with one just written; retry`);
   }
 
   /**

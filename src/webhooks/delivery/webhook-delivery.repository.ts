@@ -46,20 +46,24 @@ export class WebhookDeliveryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * The transactional fan-out, in the transaction that published the event: one row per enabled
-   * subscription whose event_name matches and whose filter (if any) the body contains, in one INSERT …
-   * SELECT, and a NOTIFY that wakes every instance's worker once the transaction commits.
+   * The transactional fan-out, in the transaction that published the events: for each event, one row per
+   * enabled subscription of its tenant whose event_name is one of the event's keys and whose filter (if any)
+   * its body contains, all in one INSERT … SELECT, and a NOTIFY that wakes every instance's worker once the
+   * transaction commits.
    */
-  async fanOut(manager: EntityManager, event: FanOutEvent): Promise<void> {
+  async fanOut(manager: EntityManager, events: FanOutEvent[]): Promise<void> {
+    const rows = events.map((event) => ({ tenant_id: event.tenantId, event_id: event.eventId, event_name: event.eventName, subscription_keys: event.subscriptionKeys, payload: event.payload }));
     await sql(
       manager,
       `WITH created AS (
          INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name)
-         SELECT s.tenant_id, s.id, $2, $3 FROM webhook_subscriptions s
-          WHERE s.tenant_id = $1 AND s.enabled AND s.event_name = ANY($4::text[]) AND (s.filter IS NULL OR $6::jsonb @> s.filter)
+         SELECT s.tenant_id, s.id, e.event_id, e.event_name
+           FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, event_id uuid, event_name text, subscription_keys text[], payload jsonb)
+           JOIN webhook_subscriptions s ON s.tenant_id = e.tenant_id AND s.enabled AND s.event_name = ANY(e.subscription_keys)
+          WHERE s.filter IS NULL OR e.payload @> s.filter
          RETURNING 1)
-       SELECT pg_notify($5, '') FROM (SELECT count(*) AS n FROM created) c WHERE c.n > 0`,
-      [event.tenantId, event.eventId, event.eventName, event.subscriptionKeys, DELIVERIES_CHANNEL, JSON.stringify(event.payload)],
+       SELECT pg_notify($2, '') FROM (SELECT count(*) AS n FROM created) c WHERE c.n > 0`,
+      [JSON.stringify(rows), DELIVERIES_CHANNEL],
     );
   }
 
