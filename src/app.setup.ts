@@ -3,7 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { serveConsole } from './console/serve-console.js';
@@ -68,9 +69,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     route.config = { ...(route.config as object), bodyLimitVariable: inbound ? 'INBOUND_MAX_BYTES' : 'BODY_LIMIT_BYTES' } satisfies BodyLimitConfig;
   });
 
-  // Security headers: helmet's middleware built once (the Fastify plugin builds it again for every request,
-  // which was a few per cent of the inbound endpoint's CPU).
-  const securityHeaders = helmet({
+  // Security headers: helmet's, computed once (none depends on the request: no CSP nonce), and given to each
+  // reply with Fastify's own headers, instead of a dozen setHeader calls per request.
+  const securityHeaders = helmetHeaders({
     // Swagger UI needs its inline script and styles.
     contentSecurityPolicy: {
       directives: {
@@ -84,10 +85,35 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       },
     },
   });
-  fastify.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)));
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(securityHeaders);
+    done();
+  });
   app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
   await serveConsole(app);
   setupSwagger(app, config);
+}
+
+/**
+ * The headers helmet's middleware sets with these options, read once from a recording response. Its
+ * middleware runs synchronously; one that asks for more (an error, or a header that depends on the request)
+ * fails the start instead of going unsent.
+ */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: unknown) => {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader: () => undefined,
+  };
+  let done = false;
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    done = true;
+  });
+  if (!done) throw new Error('helmet did not set its headers synchronously');
+  return headers;
 }
 
 /** Tags in reading order, each with what it is for. */
