@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { serveConsole } from './console/serve-console.js';
+import { HttpActivity } from './common/http/http-activity.js';
 import { HttpExceptionFilter, type BodyLimitConfig } from './common/http/http-exception.filter.js';
 import { StorableTextPipe } from './common/http/storable-text.pipe.js';
 import { createValidationPipe } from './common/http/validation.js';
@@ -85,8 +86,10 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       },
     },
   });
+  const activity = app.get(HttpActivity);
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(securityHeaders);
+    activity.track(reply.raw);
     done();
   });
   app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });

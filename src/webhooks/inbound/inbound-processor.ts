@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isDatabaseUnavailable } from '../../common/http/database-unavailable.js';
+import { HttpActivity } from '../../common/http/http-activity.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { WakeableLoops, type WakeableLoop } from '../../database/wakeable-loop.js';
@@ -14,6 +16,8 @@ const BATCH = 25;
 // Batch transactions at once per instance; each holds a pooled connection while it runs.
 const CONCURRENCY = 8;
 const MAX_ATTEMPTS = 5;
+/** How often a lane that gives way to HTTP requests looks again (whether they are over, the drain is, or it stops). */
+const GIVE_WAY_RECHECK_MS = 100;
 const POLL_JOB = 'inbound-processing-poll';
 
 /** A handler failed in a batch applied without savepoints: the batch is rolled back and run again with savepoints. */
@@ -51,6 +55,7 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
     private readonly events: IntegrationEventRepository,
     private readonly handlers: InboundHandlers,
     private readonly metrics: MetricsService,
+    private readonly http: HttpActivity,
     loops: WakeableLoops,
   ) {
     this.loop = loops.create({
@@ -77,17 +82,24 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
 
   /**
    * One batch; when it comes back full there is a backlog, and CONCURRENCY lanes run batch after batch until
-   * one comes back short (a single event costs one transaction, not one per lane).
+   * one comes back short (a single event costs one transaction, not one per lane). While this instance is
+   * answering HTTP requests (an APP_ROLE=all instance shares its event loop with the API), only the first
+   * lane runs: a burst of inbound webhooks is acknowledged at the API's full speed while the backlog is
+   * applied one batch at a time, and the other lanes join as soon as no request is in flight.
    */
   private async drain(): Promise<void> {
     if ((await this.runBatch()) < BATCH) return;
     let more = true;
-    const lane = async () => {
+    const lane = async (index: number) => {
       while (more && !this.loop.isStopped) {
+        if (index > 0 && this.http.busy) {
+          await sleep(GIVE_WAY_RECHECK_MS);
+          continue;
+        }
         if ((await this.runBatch()) < BATCH) more = false;
       }
     };
-    await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+    await Promise.all(Array.from({ length: CONCURRENCY }, (_, index) => lane(index)));
   }
 
   /**

@@ -1,0 +1,83 @@
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpActivity } from '../src/common/http/http-activity.js';
+import { registerAccount, startTestApp, type RegisteredAccount, type TestApp } from './support/test-app.js';
+
+const BACKLOG = 6000;
+
+/**
+ * An APP_ROLE=all instance shares its event loop between the API and the inbound processor: while it is
+ * answering requests, the processor applies its backlog one batch at a time, and runs all its lanes once
+ * the API is idle.
+ */
+describe('inbound processing gives way to the API on the same instance', () => {
+  let t: TestApp;
+  let account: RegisteredAccount;
+
+  beforeAll(async () => {
+    t = await startTestApp({ INBOUND_POLL_INTERVAL_MS: '200' });
+    account = await registerAccount(t, 'give-way');
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** The app's batch transactions under way now: its sessions in a transaction that has locked or written rows. */
+  const batchesUnderWay = async (): Promise<number> =>
+    (
+      await t.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'junction-crm' AND backend_xid IS NOT NULL`,
+      )
+    )[0].n;
+
+  const received = async (): Promise<number> =>
+    (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM integration_events WHERE tenant_id = $1 AND status = 'received'`, [account.tenantId]))[0].n;
+
+  /** The most batch transactions seen at once, sampled until `until` says stop. */
+  const sampleConcurrency = async (until: () => Promise<boolean> | boolean): Promise<number> => {
+    let most = 0;
+    while (!(await until())) most = Math.max(most, await batchesUnderWay());
+    return most;
+  };
+
+  it('one batch at a time while a request is in flight; every lane once none is', async () => {
+    // A request whose body is still coming: in flight from Fastify's onRequest until it ends.
+    const body = new PassThrough();
+    const held = t.app.inject({
+      method: 'POST',
+      url: '/api/contacts',
+      headers: { authorization: `Bearer ${account.token}`, 'content-type': 'application/json' },
+      payload: body,
+    });
+    const activity = t.app.get(HttpActivity);
+    expect(activity.busy).toBe(true);
+
+    await t.sql(
+      `INSERT INTO integration_events (tenant_id, event_name, payload, received_at)
+       SELECT $1, 'lead.captured', jsonb_build_object('email', 'give-way-' || n || '@example.com'), now() FROM generate_series(1, $2) AS n`,
+      [account.tenantId, BACKLOG],
+    );
+    await t.sql(`SELECT pg_notify('junction_inbound_events', '')`);
+
+    // While it is held: progress, one batch at a time.
+    const heldUntil = Date.now() + 1500;
+    const whileHeld = await sampleConcurrency(() => Date.now() > heldUntil);
+    const leftWhenReleased = await received();
+    expect(whileHeld).toBe(1);
+    expect(leftWhenReleased).toBeLessThan(BACKLOG);
+    expect(leftWhenReleased, 'the backlog outlasts the held request, so the lanes have something left to join').toBeGreaterThan(1000);
+
+    body.end(JSON.stringify({ email: 'held@example.com' }));
+    expect((await held).statusCode).toBe(201);
+    // Once the API is idle, the other lanes join in.
+    const afterwards = await sampleConcurrency(async () => (await received()) === 0);
+    expect(afterwards).toBeGreaterThan(1);
+    const statuses = await t.sql<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM integration_events WHERE tenant_id = $1 GROUP BY status`,
+      [account.tenantId],
+    );
+    expect(statuses).toEqual([{ status: 'processed', n: BACKLOG }]);
+  });
+});
