@@ -322,7 +322,7 @@ export function reportContacts(out) {
         `(${c.contactCreatedEvents} contact.created: one per contact), ${c.webhookDeliveries} webhook_deliveries ` +
         `(${c.webhookSubscriptions} subscriptions, so the fan-out INSERT … SELECT finds nothing to deliver).`,
     );
-    console.log('  Each request = bearer-token lookup + one transaction: email pre-check, insert (in a savepoint), re-read, domain_events insert, fan-out query.');
+    console.log('  Each request = bearer-token lookup (cached, behind a LISTEN barrier) + a share of a group-commit transaction: one multi-row contacts INSERT, one domain_events INSERT, one fan-out; see (c) for the statements per request.');
     console.log(`  app process during the run: ${formatCpu(r.appCpu)} (${os.cpus().length} cores)`);
     console.log(`  its PostgreSQL backends (mean number per sample of pg_stat_activity): ${formatWaits(r.waits)}`);
   }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Prefixes that tell a leaked credential's kind at a glance (and let secret scanners find them). */
 export const TOKEN_PREFIX = {
@@ -14,7 +14,8 @@ export function generateToken(prefix: string): string {
 
 /** SHA-256 hex digest; enough for high-entropy random credentials, which cannot be guessed offline. */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  // The one-shot crypto.hash: a third of createHash's cost, on every authenticated request.
+  return hash('sha256', value, 'hex');
 }
 
 /** The part of a credential safe to show: its kind prefix and a few characters. */
