@@ -311,6 +311,46 @@ describe('domain events', () => {
       expect(await countAllEvents()).toBe(eventsBefore);
     });
 
+    it('publishMany stores its events in one statement, in the order given (seq), and each name\'s listeners get each event', async () => {
+      const dataSource = t.app.get(DataSource);
+      const publisher = t.app.get(DomainEventPublisher);
+      const emitter = t.app.get(EventEmitter2);
+      const heard: string[] = [];
+      const listener = (event: PublishedEvent<'user.created'>): void => {
+        heard.push(event.payload.name);
+      };
+      const names = ['First', 'Second', 'Third', 'Fourth'];
+      emitter.on('user.created', listener);
+      let published: PublishedEvent[] = [];
+      try {
+        published = await dataSource.transaction((manager) =>
+          publisher.publishMany(
+            manager,
+            names.map((name) => ({
+              tenantId: alice.tenantId,
+              name: 'user.created' as const,
+              data: { user_id: alice.userId, email: alice.email, name, role: 'member' as const, created_at: new Date().toISOString() },
+            })),
+          ),
+        );
+      } finally {
+        emitter.off('user.created', listener);
+      }
+
+      expect(heard).toEqual(names);
+      const rows = await t.sql<{ id: string; name: string; tx: string }>(
+        `SELECT id, payload->>'name' AS name, xmin::text AS tx FROM domain_events WHERE id = ANY($1::uuid[]) ORDER BY seq`,
+        [published.map((event) => event.id)],
+      );
+      expect(rows.map((row) => [row.id, row.name])).toEqual(published.map((event, index) => [event.id, names[index]]));
+      expect(new Set(rows.map((row) => row.tx)).size).toBe(1);
+      for (const row of await t.sql<StoredEvent>('SELECT id, tenant_id, event_name, payload, occurred_at FROM domain_events WHERE id = ANY($1::uuid[])', [
+        published.map((event) => event.id),
+      ])) {
+        expectCatalogShape(row);
+      }
+    });
+
     it('refuses to publish outside a transaction', async () => {
       const dataSource = t.app.get(DataSource);
       const publisher = t.app.get(DomainEventPublisher);

@@ -85,7 +85,8 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
    * one comes back short (a single event costs one transaction, not one per lane). While this instance is
    * answering HTTP requests (an APP_ROLE=all instance shares its event loop with the API), only the first
    * lane runs: a burst of inbound webhooks is acknowledged at the API's full speed while the backlog is
-   * applied one batch at a time, and the other lanes join as soon as no request is in flight.
+   * applied one batch at a time, and the other lanes join once the API is idle (HttpActivity.busy: no request
+   * in flight for 100 ms; they look again every GIVE_WAY_RECHECK_MS).
    */
   private async drain(): Promise<void> {
     if ((await this.runBatch()) < BATCH) return;
