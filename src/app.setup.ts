@@ -5,8 +5,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { logRequests } from './logging.js';
 import { serveConsole } from './console/serve-console.js';
 import { HttpActivity } from './common/http/http-activity.js';
 import { HttpExceptionFilter, type BodyLimitConfig } from './common/http/http-exception.filter.js';
@@ -53,6 +54,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.useGlobalPipes(new StorableTextPipe(), createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   const fastify = app.getHttpAdapter().getInstance();
+  logRequests(fastify, PinoLogger.root);
   // The API speaks JSON only: any other body type is a 415 rather than a string that fails validation.
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   // An empty JSON body is no body: clients such as n8n's HTTP Request node send Content-Type on a DELETE or a

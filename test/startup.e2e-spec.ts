@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { runAppToExit, startAppProcess, stopAllAppProcesses } from './support/app-process.js';
+import { registerTenant, runAppToExit, startAppProcess, stopAllAppProcesses } from './support/app-process.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { freePort } from './support/helpers.js';
 
@@ -122,6 +122,42 @@ describe('start-up of the built app', () => {
     expect(app.output).toContain('listening on');
     expect(app.output).not.toMatch(ANSI_ESCAPE);
   });
+  it('logs one JSON line per request (id, method, URL, status, duration), never a health probe, a header or a body', async () => {
+    const app = await startAppProcess({ databaseUrl: database.url, env: { LOG_LEVEL: 'info' } });
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${app.url}/contacts?limit=5`, { headers: { 'x-request-id': 'log-line-1', authorization: 'Bearer jct_not-a-real-token' } })).status).toBe(401);
+    const inbound = await fetch(`${app.url}/webhooks/lead.captured`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant-id': randomUUID(), 'x-api-key': 'jck_secret-key-material' },
+      body: JSON.stringify({ email: 'body-address@example.com' }),
+    });
+    expect(inbound.status).toBe(401);
+    const account = await registerTenant(app.url, 'logs');
+    await app.stop();
+
+    const requestLines = lines(app.output)
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, any>)
+      .filter((line) => line.req);
+    expect(requestLines.map((line) => line.msg.replace(/ \d+ms$/, ''))).toEqual([
+      'GET /api/contacts?limit=5 401',
+      'POST /api/webhooks/lead.captured 401',
+      'POST /api/auth/register 201',
+    ]);
+    expect(requestLines[0]).toMatchObject({ level: 30, req: { id: 'log-line-1', method: 'GET', url: '/api/contacts?limit=5' }, res: { statusCode: 401 } });
+    expect(Object.keys(requestLines[0].req).sort()).toEqual(['id', 'method', 'url']);
+    expect(Object.keys(requestLines[0].res)).toEqual(['statusCode']);
+    for (const line of requestLines) {
+      expect(line.responseTime).toEqual(expect.any(Number));
+      expect(line.msg).toMatch(new RegExp(` ${line.responseTime}ms$`));
+    }
+    expect(requestLines[1].req.id).toMatch(/^[0-9a-f-]{36}$/);
+    for (const secret of ['jct_not-a-real-token', 'jck_secret-key-material', 'body-address@example.com', account.email, 'correct horse battery staple']) {
+      expect(app.output).not.toContain(secret);
+    }
+  });
+
   it('runs with the heap settings and MALLOC_MMAP_THRESHOLD_ when started as plain `node dist/src/main.js`, in the same process', async () => {
     // startAppProcess spawns `node dist/src/main.js` with neither setting: the app takes them itself.
     const app = await startAppProcess({ databaseUrl: database.url });
