@@ -5,29 +5,12 @@ import { invalidField } from '../errors/app-error.js';
 export const MAX_JSON_DEPTH = 64;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** Any NUL or surrogate at all: a cheap test that clears nearly every string before the exact ones run. */
-const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 
 /** Why PostgreSQL cannot store this string (text and jsonb refuse both), or null when it can. */
 function unstorable(text: string): string | null {
-  if (!SUSPECT.test(text)) return null;
   if (text.includes('\u0000')) return 'contains a NUL character (\\u0000), which cannot be stored';
   if (LONE_SURROGATE.test(text)) return 'contains a lone UTF-16 surrogate (such as \\ud800), which is not valid Unicode and cannot be stored';
   return null;
-}
-
-/** A value on the walk's stack; its dotted path is only spelled out for the one that is reported. */
-interface Frame {
-  value: unknown;
-  depth: number;
-  key: string;
-  parent: Frame | null;
-}
-
-function pathOf(frame: Frame | null): string {
-  const keys: string[] = [];
-  for (let at = frame; at; at = at.parent) if (at.key !== '') keys.push(at.key);
-  return keys.reverse().join('.');
 }
 
 /**
@@ -35,22 +18,21 @@ function pathOf(frame: Frame | null): string {
  * nested deeper than MAX_JSON_DEPTH; returns its dotted path and the reason. Iterative, so any input is safe.
  */
 export function findUnstorable(value: unknown, root = ''): { field: string; reason: string } | null {
-  const stack: Frame[] = [{ value, depth: 0, key: root, parent: null }];
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 0 }];
   while (stack.length > 0) {
-    const frame = stack.pop()!;
-    const current = frame.value;
+    const { value: current, path, depth } = stack.pop()!;
     if (typeof current === 'string') {
       const reason = unstorable(current);
-      if (reason) return { field: pathOf(frame), reason };
+      if (reason) return { field: path, reason };
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
-    if (frame.depth >= MAX_JSON_DEPTH) return { field: pathOf(frame), reason: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
-    for (const key in current) {
-      if (!Object.hasOwn(current, key)) continue;
+    if (depth >= MAX_JSON_DEPTH) return { field: path, reason: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
+    for (const [key, child] of Object.entries(current)) {
+      const childPath = path ? `${path}.${key}` : key;
       const keyReason = unstorable(key);
-      if (keyReason) return { field: pathOf(frame) || 'body', reason: `has a key that ${keyReason}` };
-      stack.push({ value: (current as Record<string, unknown>)[key], depth: frame.depth + 1, key, parent: frame });
+      if (keyReason) return { field: path || 'body', reason: `has a key that ${keyReason}` };
+      stack.push({ value: child, path: childPath, depth: depth + 1 });
     }
   }
   return null;
