@@ -388,6 +388,30 @@ describe('inbound webhooks', () => {
       expect(new Set(rows.map((row) => row.tx)).size).toBeLessThan(100);
     });
 
+    it('stores each payload of a shared INSERT exactly as it was sent, and answers with it', async () => {
+      const sender = await tenantWithKey(t, 'payload-fidelity');
+      const payloads = Array.from({ length: 40 }, (_, i) => ({
+        i,
+        text: `quote " backslash \\ slash / tab \t newline \n ${i}`,
+        unicode: 'Zoë 😀 中文 \u2028\u2029',
+        'key "quoted" \\': 'value',
+        nested: { list: [1, -2.5, 1e21, 0, null, true, false, { deep: [[], {}] }], empty: {} },
+        amount: 12345678.125,
+      }));
+      const responses = await Promise.all(payloads.map((payload, i) => send(t, 'test.event', sender, payload, i % 3 === 0 ? { 'Idempotency-Key': `fidelity-${i}` } : {})));
+      expect(responses.map((response) => response.status)).toEqual(Array(40).fill(202));
+      expect(responses.map((response) => response.body.payload)).toEqual(payloads);
+      const rows = await t.sql<{ id: string; payload: Record<string, unknown>; tx: string }>(
+        'SELECT id, payload, xmin::text AS tx FROM integration_events WHERE tenant_id = $1',
+        [sender.tenantId],
+      );
+      const stored = new Map(rows.map((row) => [row.id, row.payload]));
+      expect(responses.map((response) => stored.get(response.body.id))).toEqual(payloads);
+      expect(new Set(rows.map((row) => row.tx)).size).toBeLessThan(40);
+      const one = await t.request('GET', `/api/webhooks/events/${responses[7].body.id}`, { token: sender.token });
+      expect(one.body.payload).toEqual(payloads[7]);
+    });
+
     it('a key first seen more than 24 h ago stores a new event (202); repeats of it then return the new one', async () => {
       const key = `old-${randomUUID()}`;
       const first = await send(t, 'test.event', acme, { n: 1 }, { 'Idempotency-Key': key });

@@ -60,8 +60,9 @@ export class InboundService {
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
       throw invalidField('Idempotency-Key', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`);
     }
-    const warning = this.checkPayload(eventName, body as Record<string, unknown>);
-    const { duplicate, event } = await this.store(tenantId, eventName, body, idempotencyKey);
+    const payload = body as Record<string, unknown>;
+    const warning = this.checkPayload(eventName, payload);
+    const { duplicate, event } = await this.store(tenantId, eventName, payload, idempotencyKey);
     return { duplicate, event: warning ? { ...event, warning } : event };
   }
 
@@ -85,9 +86,9 @@ export class InboundService {
     return undefined;
   }
 
-  private async store(tenantId: string, eventName: string, body: unknown, idempotencyKey: string | undefined): Promise<{ duplicate: boolean; event: ReceivedEventDto }> {
+  private async store(tenantId: string, eventName: string, payload: Record<string, unknown>, idempotencyKey: string | undefined): Promise<{ duplicate: boolean; event: ReceivedEventDto }> {
     for (let tries = 0; tries < 3; tries += 1) {
-      const inserted = await this.events.insert(tenantId, eventName, body, idempotencyKey ?? null);
+      const inserted = await this.events.insert(tenantId, eventName, payload, idempotencyKey ?? null);
       if (inserted) {
         this.notifications.notifySoon(INBOUND_CHANNEL);
         return { duplicate: false, event: toReceived(inserted) };

@@ -40,11 +40,10 @@ export type EventOutcome =
 
 interface NewEvent {
   id: string;
-  tenantId: string;
-  eventName: string;
-  /** The payload as JSON text. */
-  payload: string;
-  idempotencyKey: string | null;
+  tenant_id: string;
+  event_name: string;
+  payload: Record<string, unknown>;
+  idempotency_key: string | null;
 }
 
 /**
@@ -80,22 +79,28 @@ export class IntegrationEventRepository {
    * Stores one event, answering once its row is committed; null when the tenant already has an event with
    * this Idempotency-Key.
    */
-  insert(tenantId: string, eventName: string, payload: unknown, idempotencyKey: string | null): Promise<StoredEvent | null> {
-    return this.inserts.submit({ id: randomUUID(), tenantId, eventName, payload: JSON.stringify(payload), idempotencyKey });
+  insert(tenantId: string, eventName: string, payload: Record<string, unknown>, idempotencyKey: string | null): Promise<StoredEvent | null> {
+    return this.inserts.submit({ id: randomUUID(), tenant_id: tenantId, event_name: eventName, payload, idempotency_key: idempotencyKey });
   }
 
-  /** One autocommitted INSERT for the batch; a row that collides with an Idempotency-Key is left out (null). */
+  /**
+   * One autocommitted INSERT for the batch, its rows sent as one JSON array; a row that collides with an
+   * Idempotency-Key is left out (null). Only what the database decides comes back (the payload stays here).
+   */
   private async insertMany(batch: NewEvent[]): Promise<Array<StoredEvent | null>> {
-    const { rows } = await sql<StoredEvent>(
+    const { rows } = await sql<Pick<StoredEvent, 'id' | 'status' | 'received_at'>>(
       this.dataSource,
       `INSERT INTO integration_events (id, tenant_id, event_name, payload, idempotency_key)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[])
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS (id uuid, tenant_id uuid, event_name text, payload jsonb, idempotency_key text)
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING ${STORED_COLUMNS}`,
-      [batch.map((e) => e.id), batch.map((e) => e.tenantId), batch.map((e) => e.eventName), batch.map((e) => e.payload), batch.map((e) => e.idempotencyKey)],
+       RETURNING id, status, received_at`,
+      [JSON.stringify(batch)],
     );
     const stored = new Map(rows.map((row) => [row.id, row]));
-    return batch.map((event) => stored.get(event.id) ?? null);
+    return batch.map((event) => {
+      const row = stored.get(event.id);
+      return row ? { id: event.id, tenant_id: event.tenant_id, event_name: event.event_name, payload: event.payload, status: row.status, received_at: row.received_at } : null;
+    });
   }
 
   /** The tenant's event holding this Idempotency-Key, and whether its 24-hour window is over. */
