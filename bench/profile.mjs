@@ -7,6 +7,7 @@
 //   node bench/profile.mjs drain        # the inbound processor on a backlog of received lead.captured rows (APP_ROLE=all)
 //   node bench/profile.mjs deliveries   # the delivery worker on a backlog for 10 subscriptions to a local receiver
 //   BENCH_PROFILE_SECONDS=15 BENCH_PROFILE_KEEP=/tmp/app.cpuprofile node bench/profile.mjs contacts
+//   BENCH_PROFILE_ROLE=all node bench/profile.mjs ingest   # the app's APP_ROLE (default: api for ingest, all otherwise)
 //
 // Prints self time by package (node_modules/<name>, "app" for dist/src, node core, GC, native calls such
 // as socket writes) and the top functions, as shares of the sampled time the event loop was busy.
@@ -100,7 +101,7 @@ try {
     databaseUrl: database.url,
     env: {
       LOG_LEVEL: 'warn',
-      APP_ROLE: target === 'ingest' ? 'api' : 'all',
+      APP_ROLE: process.env.BENCH_PROFILE_ROLE ?? (target === 'ingest' ? 'api' : 'all'),
       INBOUND_RATE_LIMIT: 1_000_000,
       INBOUND_RATE_BURST: 1_000_000,
       WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',

@@ -35,4 +35,18 @@ describe('HttpActivity', () => {
     await sleep(150);
     expect(activity.busy).toBe(true);
   });
+
+  it('is saturated after a window in which the event loop had no idle time, and not after one it had', async () => {
+    const activity = new HttpActivity();
+    await sleep(120);
+    expect(activity.saturated, 'idle since it was made').toBe(false);
+    const until = performance.now() + 150;
+    while (performance.now() < until) {
+      // The event loop is held: nothing else can run.
+    }
+    expect(activity.saturated).toBe(true);
+    expect(activity.saturated, 'measured again only once the next window is over').toBe(true);
+    await sleep(150);
+    expect(activity.saturated).toBe(false);
+  });
 });
