@@ -75,13 +75,17 @@ export class WebhookHttpClient {
     const lookup = allowPrivateTargets ? undefined : guardedLookup;
     const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, lookup } as http.AgentOptions;
     this.client = axios.create({
+      // Node's http/https (the agents and the guarded lookup above), without looking for the others each time.
+      adapter: 'http',
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: new https.Agent(agentOptions),
       maxRedirects: 0,
       timeout: timeoutMs,
       responseType: 'stream',
       validateStatus: () => true,
+      // The body is sent as signed, and the response is read here (readExcerpt): nothing to transform either way.
       transformRequest: [(data: unknown) => data],
+      transformResponse: [],
       decompress: true,
       proxy: false,
     });
