@@ -158,6 +158,26 @@ describe('start-up of the built app', () => {
     }
   });
 
+  it('logs a request the client gave up on before it was answered', async () => {
+    const app = await startAppProcess({ databaseUrl: database.url, env: { LOG_LEVEL: 'info' } });
+    // Headers and half a body, then the connection closes.
+    const socket = net.connect(app.port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    socket.write('POST /api/contacts HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: given-up-1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await app.stop();
+
+    const requestLines = lines(app.output)
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, any>)
+      .filter((line) => line.req);
+    expect(requestLines).toContainEqual(
+      expect.objectContaining({ level: 30, req: { id: 'given-up-1', method: 'POST', url: '/api/contacts' }, msg: 'POST /api/contacts aborted by the client' }),
+    );
+  });
+
   it('runs with the heap settings and MALLOC_MMAP_THRESHOLD_ when started as plain `node dist/src/main.js`, in the same process', async () => {
     // startAppProcess spawns `node dist/src/main.js` with neither setting: the app takes them itself.
     const app = await startAppProcess({ databaseUrl: database.url });

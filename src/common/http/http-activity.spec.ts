@@ -6,16 +6,22 @@ import { HttpActivity } from './http-activity.js';
 
 const response = () => new EventEmitter() as unknown as ServerResponse;
 
+/** Two requests in flight on a new HttpActivity. */
+function twoInFlight(): { activity: HttpActivity; first: ServerResponse; second: ServerResponse } {
+  const activity = new HttpActivity();
+  const [first, second] = [response(), response()];
+  activity.track(first);
+  activity.track(second);
+  return { activity, first, second };
+}
+
 describe('HttpActivity', () => {
   it('is idle before any request', () => {
     expect(new HttpActivity().busy).toBe(false);
   });
 
   it('is busy from a request until a little after the last response closes', async () => {
-    const activity = new HttpActivity();
-    const [first, second] = [response(), response()];
-    activity.track(first);
-    activity.track(second);
+    const { activity, first, second } = twoInFlight();
     first.emit('close');
     await sleep(150);
     expect(activity.busy, 'one still in flight').toBe(true);
@@ -26,10 +32,7 @@ describe('HttpActivity', () => {
   });
 
   it('counts a response once, however often it closes', async () => {
-    const activity = new HttpActivity();
-    const [first, second] = [response(), response()];
-    activity.track(first);
-    activity.track(second);
+    const { activity, first } = twoInFlight();
     first.emit('close');
     first.emit('close');
     await sleep(150);
