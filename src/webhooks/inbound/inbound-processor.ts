@@ -16,7 +16,7 @@ const BATCH = 25;
 // Batch transactions at once per instance; each holds a pooled connection while it runs.
 const CONCURRENCY = 8;
 const MAX_ATTEMPTS = 5;
-/** How often a lane that gives way to HTTP requests looks again (whether they are over, the drain is, or it stops); the first lane's pause between batches while the event loop is saturated. */
+/** How often a lane that gives way to HTTP requests looks again (whether they are over, the drain is, or it stops); the first lane's pause between batches while the API is under heavy load. */
 const GIVE_WAY_RECHECK_MS = 100;
 const POLL_JOB = 'inbound-processing-poll';
 
@@ -84,8 +84,8 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
    * One batch; when it comes back full there is a backlog, and CONCURRENCY lanes run batch after batch until
    * one comes back short (a single event costs one transaction, not one per lane). While this instance is
    * answering HTTP requests (an APP_ROLE=all instance shares its event loop with the API), the processor
-   * gives way to them: only the first lane runs, and while the event loop is saturated (HttpActivity.saturated:
-   * busy over 90 % of the last 100 ms) it runs one batch per GIVE_WAY_RECHECK_MS. A burst of inbound webhooks
+   * gives way to them: only the first lane runs, and while the API is under heavy load (HttpActivity.loaded:
+   * the loop saturated, or requests queueing) it runs one batch per GIVE_WAY_RECHECK_MS. A burst of inbound webhooks
    * is acknowledged at the API's full speed while the backlog still moves; the other lanes join once the API
    * is idle (HttpActivity.busy: no request in flight for 100 ms; they look again every GIVE_WAY_RECHECK_MS).
    */
@@ -94,7 +94,7 @@ export class InboundProcessor implements OnApplicationBootstrap, BeforeApplicati
     let more = true;
     const lane = async (index: number) => {
       while (more && !this.loop.isStopped) {
-        if (this.http.busy && (index > 0 || this.http.saturated)) {
+        if (this.http.busy && (index > 0 || this.http.loaded)) {
           await sleep(GIVE_WAY_RECHECK_MS);
           // The first lane always runs its batch after the pause, so the backlog moves however busy the API.
           if (index > 0) continue;
