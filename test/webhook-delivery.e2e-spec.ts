@@ -489,6 +489,21 @@ describe('outbound webhook delivery', () => {
       expect(receiver.on(elsewhere)).toEqual([]);
     });
 
+    it('ends an exchange whose response body never finishes at the timeout: its status decides, with what was read', async () => {
+      const account = await registerAccount(t, 'unfinished');
+      const path = newPath('unfinished');
+      receiver.respond(path, () => ({ status: 200, body: 'partial', unfinished: true }));
+      const subscription = await subscribe(account, 'contact.created', path);
+
+      await createContact(account);
+
+      const delivery = await deliveryReaching(account, subscription.id, 'succeeded', undefined, 5_000);
+      const [attempt] = (await getDelivery(account, delivery.id)).attempts;
+      expect(attempt).toMatchObject({ status_code: 200, error_code: null, response_excerpt: 'partial' });
+      expect(attempt.duration_ms).toBeGreaterThanOrEqual(450);
+      expect(attempt.duration_ms).toBeLessThan(2_000);
+    });
+
     it('keeps only the first 2 KB of a large response', async () => {
       const account = await registerAccount(t, 'bigresponse');
       const path = newPath('big');

@@ -16,6 +16,8 @@ export interface ScriptedResponse {
   body?: string;
   /** Milliseconds to wait before answering; Infinity never answers. */
   delayMs?: number;
+  /** Sends the status, headers and body but never ends the response. */
+  unfinished?: boolean;
 }
 
 /**
@@ -52,7 +54,9 @@ export class WebhookReceiver {
         const answer = () => {
           this.hanging.delete(response);
           response.writeHead(script.status ?? 200, { 'content-type': 'text/plain', ...script.headers });
-          response.end(script.body ?? 'ok');
+          if (!script.unfinished) return response.end(script.body ?? 'ok');
+          response.write(script.body ?? 'ok');
+          this.hanging.add(response);
         };
         if (script.delayMs === Infinity) this.hanging.add(response);
         else if (script.delayMs) setTimeout(answer, script.delayMs);

@@ -80,7 +80,8 @@ export class WebhookHttpClient {
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: new https.Agent(agentOptions),
       maxRedirects: 0,
-      timeout: timeoutMs,
+      // No axios `timeout` (a connect timer and a socket timer per request): the AbortSignal in post() is the
+      // one deadline, over the whole exchange.
       responseType: 'stream',
       validateStatus: () => true,
       // The body is sent as signed, and the response is read here (readExcerpt): nothing to transform either way.
