@@ -7,7 +7,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - failed deliveries by tenant and by subscription, and failed or ignored inbound events by tenant: partial,
  *   so they hold only those rows (the ingest and delivery paths never write them until something fails) and
  *   `?status=failed` no longer reads the whole history when few or none match.
- * `?status=pending` and inbound `?status=received|processing` are served by the claim indexes already.
+ * Inbound `?status=received|processing` is served by the claim index already (`?status=pending` of deliveries
+ * by PendingDeliveryIndexes).
  * Built CONCURRENTLY (outside a transaction) so a large existing table keeps taking writes.
  */
 export class ScaleIndexes1795930000000 implements MigrationInterface {

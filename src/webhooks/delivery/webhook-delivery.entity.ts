@@ -18,6 +18,9 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 // Partial (WHERE status = 'failed'), created by the ScaleIndexes migration.
 @Index('webhook_deliveries_failed_tenant_id_created_at_id_idx', { synchronize: false })
 @Index('webhook_deliveries_failed_subscription_id_created_at_id_idx', { synchronize: false })
+// Partial (WHERE status = 'pending'), created by the PendingDeliveryIndexes migration.
+@Index('webhook_deliveries_pending_tenant_id_created_at_id_idx', { synchronize: false })
+@Index('webhook_deliveries_pending_subscription_id_created_at_id_idx', { synchronize: false })
 @Index('webhook_deliveries_event_id_idx', ['eventId'])
 export class WebhookDelivery {
   @PrimaryGeneratedColumn('uuid')
