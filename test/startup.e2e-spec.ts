@@ -35,6 +35,14 @@ function lines(text: string): string[] {
   return text.split('\n').filter((line) => line.trim() !== '');
 }
 
+/** The request log lines (JSON with a `req`) of an app's output. */
+function requestLines(output: string): Array<Record<string, any>> {
+  return lines(output)
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, any>)
+    .filter((line) => line.req);
+}
+
 describe('start-up of the built app', () => {
   let dataDir: string;
   let held: Awaited<ReturnType<typeof holdPort>>;
@@ -122,6 +130,7 @@ describe('start-up of the built app', () => {
     expect(app.output).toContain('listening on');
     expect(app.output).not.toMatch(ANSI_ESCAPE);
   });
+
   it('logs one JSON line per request (id, method, URL, status, duration), never a health probe, a header or a body', async () => {
     const app = await startAppProcess({ databaseUrl: database.url, env: { LOG_LEVEL: 'info' } });
     expect((await fetch(`${app.url}/health`)).status).toBe(200);
@@ -136,23 +145,20 @@ describe('start-up of the built app', () => {
     const account = await registerTenant(app.url, 'logs');
     await app.stop();
 
-    const requestLines = lines(app.output)
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, any>)
-      .filter((line) => line.req);
-    expect(requestLines.map((line) => line.msg.replace(/ \d+ms$/, ''))).toEqual([
+    const logged = requestLines(app.output);
+    expect(logged.map((line) => line.msg.replace(/ \d+ms$/, ''))).toEqual([
       'GET /api/contacts?limit=5 401',
       'POST /api/webhooks/lead.captured 401',
       'POST /api/auth/register 201',
     ]);
-    expect(requestLines[0]).toMatchObject({ level: 30, req: { id: 'log-line-1', method: 'GET', url: '/api/contacts?limit=5' }, res: { statusCode: 401 } });
-    expect(Object.keys(requestLines[0].req).sort()).toEqual(['id', 'method', 'url']);
-    expect(Object.keys(requestLines[0].res)).toEqual(['statusCode']);
-    for (const line of requestLines) {
+    expect(logged[0]).toMatchObject({ level: 30, req: { id: 'log-line-1', method: 'GET', url: '/api/contacts?limit=5' }, res: { statusCode: 401 } });
+    expect(Object.keys(logged[0].req).sort()).toEqual(['id', 'method', 'url']);
+    expect(Object.keys(logged[0].res)).toEqual(['statusCode']);
+    for (const line of logged) {
       expect(line.responseTime).toEqual(expect.any(Number));
       expect(line.msg).toMatch(new RegExp(` ${line.responseTime}ms$`));
     }
-    expect(requestLines[1].req.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(logged[1].req.id).toMatch(/^[0-9a-f-]{36}$/);
     for (const secret of ['jct_not-a-real-token', 'jck_secret-key-material', 'body-address@example.com', account.email, 'correct horse battery staple']) {
       expect(app.output).not.toContain(secret);
     }
@@ -169,11 +175,8 @@ describe('start-up of the built app', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await app.stop();
 
-    const requestLines = lines(app.output)
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, any>)
-      .filter((line) => line.req);
-    expect(requestLines).toContainEqual(
+    const logged = requestLines(app.output);
+    expect(logged).toContainEqual(
       expect.objectContaining({ level: 30, req: { id: 'given-up-1', method: 'POST', url: '/api/contacts' }, msg: 'POST /api/contacts aborted by the client' }),
     );
   });
