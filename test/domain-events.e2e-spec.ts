@@ -1,4 +1,5 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactsService } from '../src/contacts/contacts.service.js';
@@ -285,6 +286,65 @@ describe('domain events', () => {
       expect(await t.sql('SELECT id FROM contacts WHERE id = $1 OR lower(email) = lower($2)', [insertedId, email])).toEqual([]);
       expect(await eventsAboutContact(insertedId!)).toEqual([]);
       expect(await countAllEvents()).toBe(eventsBefore);
+    });
+
+    it('a create writes the contact, its event and its fan-out in one statement, stored as the response shows', async () => {
+      const statements: string[] = [];
+      const original = pg.Client.prototype.query;
+      // Counts what the app sends (the app runs in this process); it changes nothing.
+      pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
+        const config = args[0] as string | { text?: string };
+        statements.push((typeof config === 'string' ? config : (config?.text ?? '')).replace(/\s+/g, ' ').trim());
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof original;
+      let response: ApiResponse;
+      try {
+        response = await createContact({ email: uniqueEmail('one-statement'), first_name: 'Uno', custom_fields: { zeta: 1, alpha: { nested: true } } });
+      } finally {
+        pg.Client.prototype.query = original;
+      }
+      expect(response.status).toBe(201);
+
+      const writes = statements.filter((text) => !/^(START TRANSACTION|COMMIT|SELECT 1)$/.test(text));
+      expect(writes).toHaveLength(1);
+      expect(writes[0]).toMatch(/INSERT INTO "contacts".*INSERT INTO domain_events.*INSERT INTO webhook_deliveries/);
+      const [row] = await t.sql<{ created_at: Date; updated_at: Date; custom_fields: unknown; first_name: string }>(
+        'SELECT created_at, updated_at, custom_fields, first_name FROM contacts WHERE id = $1',
+        [response.body.id],
+      );
+      expect(row.created_at.toISOString()).toBe(response.body.created_at);
+      expect(row.updated_at.toISOString()).toBe(response.body.updated_at);
+      expect(row).toMatchObject({ first_name: 'Uno', custom_fields: { zeta: 1, alpha: { nested: true } } });
+      const [event] = await eventsAboutContact(response.body.id);
+      expect(event.payload).toMatchObject({ created_at: response.body.created_at, updated_at: response.body.updated_at, custom_fields: response.body.custom_fields });
+    });
+
+    it('an outbox step that fails fails the write: 500, no contact, no event, for a create and an update alike', async () => {
+      const publisher = t.app.get(DomainEventPublisher);
+      const existing = await createOk({ first_name: 'Kept' });
+      const email = uniqueEmail('failing-step');
+      const eventsBefore = await countAllEvents();
+      // A part whose INSERT breaks a NOT NULL constraint: the statement that records the events fails.
+      const remove = publisher.addStep({
+        partFor: () => ({ ctes: 'failing AS (INSERT INTO domain_events (id) SELECT NULL FROM published RETURNING 1)', select: '(SELECT count(*) FROM failing) AS failing' }),
+      });
+      let created: ApiResponse;
+      let patched: ApiResponse;
+      try {
+        created = await createContact({ email });
+        patched = await patch(existing.id, { first_name: 'Changed' });
+      } finally {
+        remove();
+      }
+
+      expect(created.status).toBe(500);
+      expect(patched.status).toBe(500);
+      expect(await t.sql('SELECT id FROM contacts WHERE lower(email) = lower($1)', [email])).toEqual([]);
+      expect((await t.sql<{ first_name: string }>('SELECT first_name FROM contacts WHERE id = $1', [existing.id]))[0].first_name).toBe('Kept');
+      expect(await countAllEvents()).toBe(eventsBefore);
+
+      expect((await createContact({ email })).status).toBe(201);
+      expect((await patch(existing.id, { first_name: 'Changed' })).status).toBe(200);
     });
 
     it('an event published directly in a rolled-back transaction is not stored', async () => {

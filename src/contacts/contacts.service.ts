@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/auth/auth-context.js';
@@ -93,18 +94,23 @@ export class ContactsService {
   }
 
   /**
-   * insert for several contacts (of any tenants) in one INSERT, and contact.created for those stored in one
-   * publish: one answer per contact, in order, its record or the 409 that refused it.
+   * insert for several contacts (of any tenants) and their contact.created events in one statement: one
+   * answer per contact, in order, its record or the 409 that refused it. The contact is made whole here (its
+   * id, its timestamps, the columns not given), so its event is built before the write and goes with it.
    */
   async insertMany(manager: EntityManager, contacts: NewContact[]): Promise<Array<Contact | AppError>> {
     for (const { fields } of contacts) assertIdentifiable(fields);
-    const stored = await CONTACTS.insertMany(manager, contacts);
-    const created = stored.filter((contact): contact is Contact => !(contact instanceof AppError));
-    await this.events.publishMany(
-      manager,
-      created.map((contact) => ({ tenantId: contact.tenantId, name: 'contact.created', data: contactEventFields(contact) })),
+    const now = new Date();
+    const records = contacts.map(({ tenantId, fields }) =>
+      Object.assign(
+        new Contact(),
+        { id: randomUUID(), tenantId, firstName: null, lastName: null, email: null, phone: null, company: null, source: null, customFields: {} },
+        fields,
+        { createdAt: now, updatedAt: now },
+      ),
     );
-    return stored;
+    const events = records.map((contact) => ({ tenantId: contact.tenantId, name: 'contact.created' as const, data: contactEventFields(contact), recordId: contact.id }));
+    return CONTACTS.insertPublishing(manager, records, (write) => this.events.publishWithWrite(manager, write, events));
   }
 
   async list(auth: AuthContext, query: ListContactsQueryDto): Promise<{ data: ContactResponseDto[]; next_cursor: string | null }> {

@@ -32,3 +32,17 @@ export async function sql<Row = Record<string, unknown>>(db: SqlExecutor, text: 
     await borrowed?.release();
   }
 }
+
+/**
+ * The parameters of a statement put together from parts (data-modifying CTEs written in different modules):
+ * each part binds its values here and writes the placeholder it gets back, so no part counts `$n` itself.
+ */
+export class SqlParams {
+  readonly values: unknown[] = [];
+
+  /** The placeholder (`$n`) of this value in the statement. */
+  bind(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}

@@ -54,6 +54,17 @@ export interface ChangeOptions<E> {
 
 type Row = Record<string, unknown>;
 
+/** Binds a value of a statement put together from parts and gives its placeholder (database/sql.ts SqlParams). */
+export interface StatementParams {
+  bind(value: unknown): string;
+}
+
+/**
+ * Writes a record write (a `written AS (… RETURNING id)` CTE) in one statement with the records' events, and
+ * answers with the ids written: DomainEventPublisher.publishWithWrite, given the events by the caller.
+ */
+export type PublishWithWrite = (write: (params: StatementParams) => string) => Promise<Set<string>>;
+
 const capitalized = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
 const withArticle = (noun: string): string => `${/^[aeiou]/i.test(noun) ? 'An' : 'A'} ${noun}`;
 
@@ -118,6 +129,31 @@ export class TenantRecords<E extends TenantRecord, S extends object> {
       const row = stored.get(value.id);
       answers.push(row ? this.fromRow(manager, row) : await this.refusal(manager, rows[index].tenantId, rows[index].fields));
     }
+    return answers;
+  }
+
+  /**
+   * insertMany for records the caller has made whole (every column chosen, id and timestamps included, so their
+   * events can be built before the write), written with their events in one statement by `publish`: the
+   * INSERT, the outbox rows of the records that went in, and the fan-out. One answer per record, in order: the
+   * record as given (as stored), or the 409 that refused it.
+   */
+  async insertPublishing(manager: EntityManager, records: E[], publish: PublishWithWrite): Promise<Array<E | AppError>> {
+    if (records.length === 0) return [];
+    const { connection } = manager;
+    const metadata = connection.getMetadata(this.spec.entity);
+    const columns = metadata.columns.filter((column) => !column.isVirtual);
+    const names = columns.map((column) => connection.driver.escape(column.databaseName)).join(', ');
+    const types = columns.map((column) => `${connection.driver.escape(column.databaseName)} ${connection.driver.normalizeType(column)}`).join(', ');
+    // The rows as one JSON array: jsonb columns nest as they are, dates become ISO strings.
+    const rows = records.map((record) => Object.fromEntries(columns.map((column) => [column.databaseName, column.getEntityValue(record) as unknown])));
+    const written = await publish((params) => `written AS (
+         INSERT INTO ${connection.driver.escape(metadata.tablePath)} (${names})
+         SELECT ${names} FROM jsonb_to_recordset(${params.bind(JSON.stringify(rows))}::jsonb) AS r(${types})
+         ON CONFLICT DO NOTHING
+         RETURNING id)`);
+    const answers: Array<E | AppError> = [];
+    for (const record of records) answers.push(written.has(record.id) ? record : await this.refusal(manager, record.tenantId, record));
     return answers;
   }
 

@@ -41,16 +41,6 @@ export interface DeliveryOutcomeRow {
   responseExcerpt: string | null;
 }
 
-/** What the fan-out of one published event needs. */
-export interface FanOutEvent {
-  tenantId: string;
-  eventId: string;
-  eventName: string;
-  /** The subscription event_name values that match it (the name, its `<prefix>.*` patterns, `*`). */
-  subscriptionKeys: string[];
-  payload: unknown;
-}
-
 export interface ClaimLimits {
   limit: number;
   leaseSeconds: number;

@@ -7,7 +7,7 @@ import { DeliveryQueueGauges } from './delivery-queue.gauges.js';
 import { DeliverySender } from './delivery-sender.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { SubscriptionDeliveriesController } from './subscription-deliveries.controller.js';
-import { FanOutListener } from './fan-out.listener.js';
+import { FanOutStep } from './fan-out.step.js';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 
 /**
@@ -17,7 +17,7 @@ import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
 @Module({
   imports: [SubscriptionsModule],
   controllers: [SubscriptionDeliveriesController, DeliveriesController],
-  providers: [WebhookDeliveryRepository, FanOutListener, DeliverySender, DeliveryOutcomes, DeliveryWorker, DeliveriesService, DeliveryQueueGauges],
+  providers: [WebhookDeliveryRepository, FanOutStep, DeliverySender, DeliveryOutcomes, DeliveryWorker, DeliveriesService, DeliveryQueueGauges],
   exports: [WebhookDeliveryRepository],
 })
 export class DeliveryModule {}

@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource, type EntityManager, type QueryRunner, type SelectQueryBuilder } from 'typeorm';
-import { sql } from '../../database/sql.js';
+import { sql, type SqlParams } from '../../database/sql.js';
+import type { EventName } from '../../events/event-catalog.js';
+import { subscriptionKeysFor } from '../../events/event-patterns.js';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity.js';
-import { CLAIMED_COLUMNS, toClaimed, type ClaimedDelivery, type ClaimedRow, type ClaimLimits, type DeliveryOutcomeRow, type FanOutEvent } from './delivery-rows.js';
+import { CLAIMED_COLUMNS, toClaimed, type ClaimedDelivery, type ClaimedRow, type ClaimLimits, type DeliveryOutcomeRow } from './delivery-rows.js';
 import { WebhookDelivery, type DeliveryStatus } from './webhook-delivery.entity.js';
 
 /** The channel a commit that created or re-queued deliveries notifies (PostgreSQL delivers NOTIFY only on commit). */
@@ -46,25 +48,27 @@ export class WebhookDeliveryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * The transactional fan-out, in the transaction that published the events: for each event, one row per
-   * enabled subscription of its tenant whose event_name is one of the event's keys and whose filter (if any)
-   * its body contains, all in one INSERT … SELECT, and a NOTIFY that wakes every instance's worker once the
-   * transaction commits.
+   * The transactional fan-out, as a part of the statement that records the events (an OutboxStep's part):
+   * for each event of `published`, one row per enabled subscription of its tenant whose event_name is one of
+   * the event's keys (its name, its prefix pattern, `*`) and whose filter (if any) its body contains, and a
+   * NOTIFY that wakes every instance's worker once the transaction commits. Null for names no subscription
+   * can receive (webhook.test).
    */
-  async fanOut(manager: EntityManager, events: FanOutEvent[]): Promise<void> {
-    const rows = events.map((event) => ({ tenant_id: event.tenantId, event_id: event.eventId, event_name: event.eventName, subscription_keys: event.subscriptionKeys, payload: event.payload }));
-    await sql(
-      manager,
-      `WITH created AS (
+  fanOutPart(names: Iterable<EventName>, params: SqlParams): { ctes: string; select: string } | null {
+    const keys = [...names].flatMap((name) => subscriptionKeysFor(name).map((key) => [name, key] as const));
+    if (keys.length === 0) return null;
+    return {
+      ctes: `fanned_out AS (
          INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name)
-         SELECT s.tenant_id, s.id, e.event_id, e.event_name
-           FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, event_id uuid, event_name text, subscription_keys text[], payload jsonb)
-           JOIN webhook_subscriptions s ON s.tenant_id = e.tenant_id AND s.enabled AND s.event_name = ANY(e.subscription_keys)
+         SELECT s.tenant_id, s.id, e.id, e.event_name
+           FROM published e
+           JOIN unnest(${params.bind(keys.map(([name]) => name))}::text[], ${params.bind(keys.map(([, key]) => key))}::text[]) AS k(event_name, subscription_key)
+             ON k.event_name = e.event_name
+           JOIN webhook_subscriptions s ON s.tenant_id = e.tenant_id AND s.enabled AND s.event_name = k.subscription_key
           WHERE s.filter IS NULL OR e.payload @> s.filter
-         RETURNING 1)
-       SELECT pg_notify($2, '') FROM (SELECT count(*) AS n FROM created) c WHERE c.n > 0`,
-      [JSON.stringify(rows), DELIVERIES_CHANNEL],
-    );
+         RETURNING 1)`,
+      select: `(SELECT pg_notify(${params.bind(DELIVERIES_CHANNEL)}, '') FROM (SELECT count(*) AS n FROM fanned_out) c WHERE c.n > 0) AS fanned_out`,
+    };
   }
 
   /**
