@@ -138,7 +138,7 @@ export class DomainEventPublisher {
     const input = rows.map(({ event, recordId }) => ({ id: event.id, tenant_id: event.tenantId, event_name: event.name, payload: event.payload, record_id: recordId ?? null }));
     ctes.push(`published AS (
          INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at)
-         SELECT e.id, e.tenant_id, e.event_name, e.payload, ${params.bind(rows[0].event.occurredAt)}::timestamptz
+         SELECT e.id, e.tenant_id, e.event_name, e.payload, ${params.bind(rows[0]?.event.occurredAt ?? new Date())}::timestamptz
            FROM ROWS FROM (jsonb_to_recordset(${params.bind(JSON.stringify(input))}::jsonb) AS (id uuid, tenant_id uuid, event_name text, payload jsonb, record_id uuid))
                 WITH ORDINALITY AS e(id, tenant_id, event_name, payload, record_id, n)
           ${write ? 'WHERE e.record_id IN (SELECT id FROM written)' : ''}
