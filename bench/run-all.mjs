@@ -111,8 +111,8 @@ function overallPeakRss() {
 /**
  * Issue 14's table: each hot path's figure, its ratio to the baseline ingest of this run where that is the
  * measure (the verdict's), and the goal. "÷ bracket" is the ratio to the mean of the baseline measured just
- * before and just after that path in its own part: on a machine whose speed drifts during the run (seen:
- * 6,266 req/s at the start, 4,543-5,803 in later brackets) it is the steadier comparison, so both are shown.
+ * before and just after that path in its own part: on a machine whose speed drifts during the run it is the
+ * steadier comparison, so both are shown (bench/README.md, fifth session, for a run where they differed).
  */
 function hotPathRows() {
   const ratioOf = (reqPerSec, reference = baseline.reqPerSec) => Number((reqPerSec / reference).toFixed(2));

@@ -76,7 +76,7 @@ export class DomainEventPublisher {
     return event as PublishedEvent<N>;
   }
 
-  /** Several events, in this order, in one INSERT (a batch of records written together publishes with one call). */
+  /** Several events, in this order, in one statement with the outbox steps' parts (a batch of records written together publishes with one call). */
   async publishMany(manager: EntityManager, toPublish: EventToPublish[]): Promise<PublishedEvent[]> {
     if (toPublish.length === 0) return [];
     const events = this.envelopes(manager, toPublish);
