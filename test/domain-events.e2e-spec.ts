@@ -290,11 +290,13 @@ describe('domain events', () => {
 
     it('a create writes the contact, its event and its fan-out in one statement, stored as the response shows', async () => {
       const statements: string[] = [];
+      const prepared: string[] = [];
       const original = pg.Client.prototype.query;
       // Counts what the app sends (the app runs in this process); it changes nothing.
       pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
-        const config = args[0] as string | { text?: string };
+        const config = args[0] as string | { text?: string; name?: string };
         statements.push((typeof config === 'string' ? config : (config?.text ?? '')).replace(/\s+/g, ' ').trim());
+        if (typeof config === 'object' && config?.name) prepared.push(config.name);
         return (original as (...a: unknown[]) => unknown).apply(this, args);
       } as typeof original;
       let response: ApiResponse;
@@ -308,6 +310,8 @@ describe('domain events', () => {
       const writes = statements.filter((text) => !/^(START TRANSACTION|COMMIT|SELECT 1)$/.test(text));
       expect(writes).toHaveLength(1);
       expect(writes[0]).toMatch(/INSERT INTO "contacts".*INSERT INTO domain_events.*INSERT INTO webhook_deliveries/);
+      // …sent as a prepared statement (sql()'s prepare), the only one of the request.
+      expect(prepared).toEqual([expect.stringMatching(/^junction_/)]);
       const [row] = await t.sql<{ created_at: Date; updated_at: Date; custom_fields: unknown; first_name: string }>(
         'SELECT created_at, updated_at, custom_fields, first_name FROM contacts WHERE id = $1',
         [response.body.id],

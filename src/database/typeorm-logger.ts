@@ -1,6 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { Logger as TypeOrmLoggerInterface } from 'typeorm';
 
+/** A statement as TypeORM passes it on: its text, or (a prepared statement, see sql()) pg's query config. */
+type Statement = string | { text: string };
+
+const textOf = (query: Statement): string => (typeof query === 'string' ? query : query.text);
+
 /**
  * Routes TypeORM's messages through the app's logger (structured, LOG_LEVEL-aware) and never logs query
  * parameters, which can hold personal data. Failed queries are debug-level: the error itself reaches the
@@ -11,12 +16,12 @@ export class TypeOrmLogger implements TypeOrmLoggerInterface {
 
   logQuery(): void {}
 
-  logQueryError(error: string | Error, query: string): void {
-    this.logger.debug(`Query failed: ${error instanceof Error ? error.message : error} (${query.slice(0, 200)})`);
+  logQueryError(error: string | Error, query: Statement): void {
+    this.logger.debug(`Query failed: ${error instanceof Error ? error.message : error} (${textOf(query).slice(0, 200)})`);
   }
 
-  logQuerySlow(time: number, query: string): void {
-    this.logger.warn(`Slow query (${time} ms): ${query.slice(0, 200)}`);
+  logQuerySlow(time: number, query: Statement): void {
+    this.logger.warn(`Slow query (${time} ms): ${textOf(query).slice(0, 200)}`);
   }
 
   logSchemaBuild(message: string): void {

@@ -152,7 +152,7 @@ export class DomainEventPublisher {
       ctes.push(part.ctes);
       selects.push(part.select);
     }
-    const { rows: result } = await sql<{ written: string[] }>(manager, `WITH ${ctes.join(',\n       ')}\n     SELECT ${selects.join(', ')}`, params.values);
+    const { rows: result } = await sql<{ written: string[] }>(manager, `WITH ${ctes.join(',\n       ')}\n     SELECT ${selects.join(', ')}`, params.values, { prepare: true });
     return new Set(result[0].written);
   }
 

@@ -170,6 +170,7 @@ export class WebhookDeliveryRepository {
         succeeded,
         failed,
       ],
+      { prepare: true },
     );
   }
 

@@ -95,6 +95,7 @@ export class IntegrationEventRepository {
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING id, status, received_at`,
       [JSON.stringify(batch)],
+      { prepare: true },
     );
     const stored = new Map(rows.map((row) => [row.id, row]));
     return batch.map((event) => {
@@ -182,6 +183,7 @@ export class IntegrationEventRepository {
         outcomes.map((o) => (o.status === 'received' || o.status === 'failed' ? o.message : null)),
         outcomes.map((o) => (o.status === 'received' ? o.retryInSeconds : 0)),
       ],
+      { prepare: true },
     );
   }
 
