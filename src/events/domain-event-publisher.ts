@@ -35,6 +35,12 @@ export interface RecordEventToPublish<N extends EventName = EventName> extends E
  */
 export type RecordWrite = (params: SqlParams) => string;
 
+/** An outbox step's part of the statement: its CTEs (`name AS (…)`, comma-separated) and an expression selected once. */
+export interface OutboxPart {
+  ctes: string;
+  select: string;
+}
+
 /**
  * What else happens when events are recorded, in the same statement: data-modifying CTEs that read the
  * events just recorded from `published` (id, tenant_id, event_name, payload). The webhook fan-out is one. A
@@ -45,7 +51,7 @@ export interface OutboxStep {
    * The step's CTEs (`name AS (…)`, comma-separated) for events of these names, and an expression the
    * statement selects once (a pg_notify on what they wrote); null when it has nothing to do for them.
    */
-  partFor(names: ReadonlySet<EventName>, params: SqlParams): { ctes: string; select: string } | null;
+  partFor(names: ReadonlySet<EventName>, params: SqlParams): OutboxPart | null;
 }
 
 /**

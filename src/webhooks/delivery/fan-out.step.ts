@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { DomainEventPublisher, type OutboxStep } from '../../events/domain-event-publisher.js';
+import { DomainEventPublisher, type OutboxPart, type OutboxStep } from '../../events/domain-event-publisher.js';
 import type { EventName } from '../../events/event-catalog.js';
 import type { SqlParams } from '../../database/sql.js';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository.js';
@@ -20,7 +20,7 @@ export class FanOutStep implements OutboxStep, OnModuleInit {
     this.publisher.addStep(this);
   }
 
-  partFor(names: ReadonlySet<EventName>, params: SqlParams): { ctes: string; select: string } | null {
+  partFor(names: ReadonlySet<EventName>, params: SqlParams): OutboxPart | null {
     return this.deliveries.fanOutPart(names, params);
   }
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource, type EntityManager, type QueryRunner, type SelectQueryBuilder } from 'typeorm';
 import { sql, type SqlParams } from '../../database/sql.js';
+import type { OutboxPart } from '../../events/domain-event-publisher.js';
 import type { EventName } from '../../events/event-catalog.js';
 import { subscriptionKeysFor } from '../../events/event-patterns.js';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity.js';
@@ -54,7 +55,7 @@ export class WebhookDeliveryRepository {
    * NOTIFY that wakes every instance's worker once the transaction commits. Null for names no subscription
    * can receive (webhook.test).
    */
-  fanOutPart(names: Iterable<EventName>, params: SqlParams): { ctes: string; select: string } | null {
+  fanOutPart(names: Iterable<EventName>, params: SqlParams): OutboxPart | null {
     const keys = [...names].flatMap((name) => subscriptionKeysFor(name).map((key) => [name, key] as const));
     if (keys.length === 0) return null;
     return {
