@@ -13,6 +13,8 @@
 //       inserted DIRECTLY by SQL (domain_events rows + one webhook_deliveries row per subscription, in one
 //       transaction that ends with the worker's NOTIFY), which isolates the delivery worker from the API;
 //       timed from that COMMIT to the receiver's last request, and to the table showing every row succeeded.
+//       Meanwhile an API probe (GET /api/contacts?limit=1, one at a time, 10 ms apart) shows what an API caller
+//       of the same instance waits while the worker drains the backlog (api p50/p99/max ms).
 //   (b) event → receiver latency at BENCH_LATENCY_RATE (100) contact creates/s through the API for
 //       BENCH_LATENCY_SECONDS (10) s, 1 subscription: receive time (receiver clock) − payload occurred_at.
 //   (c) one contact created through the API, fanned out to BENCH_FANOUT_SUBSCRIPTIONS (1,000) subscriptions:
@@ -103,6 +105,7 @@ async function main() {
   const FANOUT_SUBSCRIPTIONS = envInt('BENCH_FANOUT_SUBSCRIPTIONS', 1000);
   const FANOUT_RUNS = envInt('BENCH_FANOUT_RUNS', 3);
   const THROUGHPUT_SUBSCRIPTIONS = (process.env.BENCH_THROUGHPUT_SUBSCRIPTIONS ?? '1,10,100').split(',').map(Number);
+  const API_PROBE_INTERVAL_MS = 10;
   const SCENARIO_TIMEOUT_MS = envSeconds('BENCH_SCENARIO_TIMEOUT', 180) * 1000;
   // Diagnostic: preload bench/query-counter.mjs and print the SQL statements per delivery of each (a) run.
   const COUNT_QUERIES = process.env.BENCH_COUNT_QUERIES === '1';
@@ -216,6 +219,25 @@ async function main() {
           [tenantId],
         )
       ).rows[0];
+    /**
+     * What an API caller meets while the worker drains a backlog in the same process (APP_ROLE=all): GET
+     * /api/contacts?limit=1 one after another, every API_PROBE_INTERVAL_MS, until stopped; each request's latency (ms).
+     */
+    const apiProbe = (account) => {
+      let stopped = false;
+      const latencies = (async () => {
+        const measured = [];
+        while (!stopped) {
+          const started = performance.now();
+          const response = await api('GET', '/contacts?limit=1', { token: account.token });
+          if (response.status !== 200) throw new Error(`API probe: ${response.status} ${JSON.stringify(response.body)}`);
+          measured.push(Math.round((performance.now() - started) * 10) / 10);
+          await sleep(API_PROBE_INTERVAL_MS);
+        }
+        return measured;
+      })();
+      return { latencies, stop: () => (stopped = true) };
+    };
     /** Polls the receiver until `expected` distinct (path, event) pairs arrived, then the table until all succeeded. */
     const waitDelivered = async (group, tenantId, expected, label) => {
       const deadline = Date.now() + SCENARIO_TIMEOUT_MS;
@@ -288,7 +310,9 @@ async function main() {
       const cpuBefore = cpu();
       const receiverCpuBefore = receiverCpu();
       const queriesBefore = COUNT_QUERIES ? await readQueryCounts(app) : null;
-      const done = await waitDelivered(group, account.tenantId, expected, `(a) ${n} subscriptions`);
+      const probe = apiProbe(account);
+      const done = await waitDelivered(group, account.tenantId, expected, `(a) ${n} subscriptions`).finally(() => probe.stop());
+      const apiLatencies = (await probe.latencies).sort((a, b) => a - b);
       if (COUNT_QUERIES) printQueryDelta(queryDelta(queriesBefore, await readQueryCounts(app), expected), 'delivery');
       const toReceiver = (done.receiver.lastAt - committedAt) / 1000;
       const toTable = (done.tableDoneAt - committedAt) / 1000;
@@ -308,6 +332,9 @@ async function main() {
         failed: done.table.failed,
         'max attempts': maxAttempts,
         'peak rss MB': peak,
+        'api p50 ms': percentile(apiLatencies, 50),
+        'api p99 ms': percentile(apiLatencies, 99),
+        'api max ms': apiLatencies.at(-1),
       };
       throughputRows.push(row);
       printTable([row]);

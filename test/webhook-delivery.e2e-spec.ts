@@ -4,6 +4,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { registerAccount, startTestApp, type ApiResponse, type RegisteredAccount, type TestApp } from './support/test-app.js';
 import { WebhookReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
+import { DeliverySender } from '../src/webhooks/delivery/delivery-sender.js';
+import { SENDS_PER_TURN } from '../src/webhooks/delivery/delivery-worker.js';
 import { ISO_UTC, sleep } from './support/helpers.js';
 
 const SUBSCRIPTIONS = '/api/webhooks/subscriptions';
@@ -903,6 +905,58 @@ describe('outbound webhook delivery', () => {
       expect(receiver.on(path)).toHaveLength(60);
       const counts = deliveries.map((d) => d.attempt_count);
       expect(counts, `attempt_count per delivery: ${counts.join(',')}`).toEqual(Array(30).fill(2));
+    });
+  });
+
+  describe('sharing the event loop', () => {
+    it(`starts at most ${SENDS_PER_TURN} sends per turn of the event loop when a backlog falls due at once`, async () => {
+      const account = await registerAccount(t, 'backlog');
+      const paths = [newPath('backlog-a'), newPath('backlog-b'), newPath('backlog-c')];
+      for (const path of paths) receiver.respond(path, () => ({ status: 400 }));
+      const subscriptions = [];
+      for (const path of paths) subscriptions.push(await subscribe(account, 'contact.created', path));
+      const since = new Date(Date.now() - 1_000).toISOString();
+      await Promise.all(Array.from({ length: 20 }, () => createContact(account)));
+      for (const subscription of subscriptions) {
+        await eventually('20 failed deliveries', async () => (await listDeliveries(account, { subscription_id: subscription.id, status: 'failed' })).length === 20);
+      }
+
+      // The real sender, counted: which turn of the event loop each send starts in (a setImmediate chain ticks once a turn).
+      const sender = t.app.get(DeliverySender);
+      const send = sender.send.bind(sender);
+      const startsPerTurn = new Map<number, number>();
+      const ours = new Set(subscriptions.map((subscription) => subscription.id as string));
+      let oursStarted = 0;
+      let turn = 0;
+      let ticking = true;
+      const tick = (): void => {
+        turn += 1;
+        if (ticking) setImmediate(tick);
+      };
+      tick();
+      sender.send = (delivery) => {
+        // Every send counts against the budget (earlier tests' retries too); the total is this test's.
+        startsPerTurn.set(turn, (startsPerTurn.get(turn) ?? 0) + 1);
+        if (ours.has(delivery.subscriptionId)) oursStarted += 1;
+        return send(delivery);
+      };
+      try {
+        // 60 deliveries due at once: 30 could start together (10 per subscription), 20 by the instance's bound.
+        for (const path of paths) receiver.respond(path, () => ({ status: 200 }));
+        const recovered = await Promise.all(
+          subscriptions.map((subscription) => t.request('POST', `${SUBSCRIPTIONS}/${subscription.id}/recover`, { token: account.token, body: { since } })),
+        );
+        expect(recovered.map((response) => response.body)).toEqual(Array(3).fill({ requeued: 20 }));
+        for (const path of paths) await waitForRequests(path, 40, 10_000);
+      } finally {
+        ticking = false;
+        sender.send = send;
+      }
+      const starts = [...startsPerTurn.values()];
+      expect(oursStarted).toBe(60);
+      // The budget is renewed once a turn, by an immediate of the worker's; the counter's immediate may fall on
+      // either side of it, so one count can hold two turns' budgets.
+      expect(Math.max(...starts), `sends started per turn: ${starts.join(',')}`).toBeLessThanOrEqual(2 * SENDS_PER_TURN);
     });
   });
 
