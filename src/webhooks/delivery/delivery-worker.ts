@@ -37,9 +37,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   private readonly queued = new Map<string, ClaimedDelivery[]>();
   private queuedCount = 0;
   private readonly running = new Set<Promise<void>>();
-  /** Sends this turn may still start, and whether the turn's end (which renews it) is scheduled. */
+  /** Sends this turn may still start. Below SENDS_PER_TURN exactly while the turn's end (which renews it) is scheduled. */
   private turnBudget = SENDS_PER_TURN;
-  private turnEndScheduled = false;
   private readonly loop: WakeableLoop;
 
   constructor(
@@ -141,13 +140,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** setImmediate runs after this turn's I/O callbacks: there the budget is renewed, and what waits is started. */
+  /**
+   * The first send from a full budget schedules the turn's end: setImmediate runs after this turn's I/O
+   * callbacks, and there the budget is renewed and what waits is started.
+   */
   private spendTurnBudget(): void {
-    this.turnBudget -= 1;
-    if (this.turnEndScheduled) return;
-    this.turnEndScheduled = true;
+    if (this.turnBudget-- < SENDS_PER_TURN) return;
     setImmediate(() => {
-      this.turnEndScheduled = false;
       this.turnBudget = SENDS_PER_TURN;
       if (!this.loop.isStopped) this.pump();
     });
