@@ -14,7 +14,10 @@
 //       transaction that ends with the worker's NOTIFY), which isolates the delivery worker from the API;
 //       timed from that COMMIT to the receiver's last request, and to the table showing every row succeeded.
 //       Meanwhile an API probe (GET /api/contacts?limit=1, one at a time, 10 ms apart) shows what an API caller
-//       of the same instance waits while the worker drains the backlog (api p50/p99/max ms).
+//       of the same instance waits while the worker drains the backlog (api p50/p99/max ms). Where the CPU
+//       went meanwhile: the app's, the receiver's, PostgreSQL's (the postmaster and its children) and the
+//       machine's (/proc/stat, every core), and the machine's CPU time per delivery (cpu µs/delivery: on 2 cores,
+//       3,000 deliveries/s leave at most 667 µs for everything a delivery costs here).
 //   (b) event → receiver latency at BENCH_LATENCY_RATE (100) contact creates/s through the API for
 //       BENCH_LATENCY_SECONDS (10) s, 1 subscription: receive time (receiver clock) − payload occurred_at.
 //   (c) one contact created through the API, fanned out to BENCH_FANOUT_SUBSCRIPTIONS (1,000) subscriptions:
@@ -87,7 +90,7 @@ if (process.argv[2] === '--receiver') {
 
 async function main() {
   const { randomBytes } = await import('node:crypto');
-  const { readFileSync } = await import('node:fs');
+  const { readdirSync, readFileSync } = await import('node:fs');
   const { mkdir, writeFile } = await import('node:fs/promises');
   const os = await import('node:os');
   const path = await import('node:path');
@@ -279,6 +282,8 @@ async function main() {
 
     const cpu = () => cpuSeconds(app.pid);
     const receiverCpu = () => cpuSeconds(receiver.pid);
+    const postmasterPid = parentPid((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const pgCpu = () => serverCpuSeconds(postmasterPid);
 
     // ---- (a) sustained deliveries/s --------------------------------------------------------------------------
     console.log(`== (a) sustained deliveries/s: ${DELIVERIES} deliveries inserted by SQL per run (isolates the worker)`);
@@ -314,6 +319,8 @@ async function main() {
       }
       const cpuBefore = cpu();
       const receiverCpuBefore = receiverCpu();
+      const pgCpuBefore = pgCpu();
+      const machineBefore = machineCpuSeconds();
       const queriesBefore = COUNT_QUERIES ? await readQueryCounts(app) : null;
       const probe = apiProbe(account);
       const done = await waitDelivered(group, account.tenantId, expected, `(a) ${n} subscriptions`).finally(() => probe.stop());
@@ -334,6 +341,9 @@ async function main() {
         'recv/s': expected / toReceiver,
         'app cpu %': (100 * appCpu) / toTable,
         'receiver cpu %': (100 * (receiverCpu() - receiverCpuBefore)) / toTable,
+        'pg cpu %': (100 * (pgCpu() - pgCpuBefore)) / toTable,
+        'machine cpu %': (100 * (machineCpuSeconds() - machineBefore)) / toTable,
+        'cpu µs/delivery': (1e6 * (machineCpuSeconds() - machineBefore)) / expected,
         'duplicates': done.receiver.count - done.receiver.distinct,
         failed: done.table.failed,
         'max attempts': maxAttempts,
@@ -513,6 +523,37 @@ async function main() {
     } catch {
       return NaN;
     }
+  }
+
+  /** The parent of a process (PPid in /proc/<pid>/status): PostgreSQL's postmaster, from one of its backends. */
+  function parentPid(pid) {
+    return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  }
+
+  /**
+   * CPU seconds of a server and its children: its own utime + stime, what its children that exited used
+   * (cutime + cstime: the postmaster reaps its backends), and what its live children used so far.
+   */
+  function serverCpuSeconds(pid) {
+    const fieldsOf = (stat) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const own = fieldsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const fields = fieldsOf(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+        if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // exited meanwhile: its time is in the parent's cutime/cstime now
+      }
+    }
+    return ticks / 100;
+  }
+
+  /** CPU seconds this machine's cores have been busy (/proc/stat: user, nice, system, irq, softirq; not idle, iowait or steal). */
+  function machineCpuSeconds() {
+    const [, user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    return (user + nice + system + irq + softirq) / 100;
   }
 
   /** Samples VmRSS every 50 ms; peak(name) is the highest sample since mark(name). */
