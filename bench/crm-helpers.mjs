@@ -219,16 +219,48 @@ export function figures(result) {
   return rest;
 }
 
-/** CPU seconds (user + system) used so far by process `pid`, from /proc (Linux); undefined elsewhere. */
-export function processCpuSeconds(pid) {
+/** The fields of /proc/<pid>/stat after "pid (comm)": state first, then ppid, … (Linux); undefined when it is gone. */
+function procStatFields(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) state".
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (user + system) used so far by process `pid`, from /proc (Linux); undefined elsewhere. */
+export function processCpuSeconds(pid) {
+  const fields = procStatFields(pid);
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) state".
+  return fields && (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The parent of process `pid` (PostgreSQL's postmaster, given one of its backends). */
+export function parentPid(pid) {
+  return Number(procStatFields(pid)[1]);
+}
+
+/**
+ * CPU seconds of a server process and its children: its own utime + stime, what its children that exited
+ * used (cutime + cstime: the postmaster reaps its backends), and what its live children used so far.
+ */
+export function serverCpuSeconds(pid) {
+  const own = procStatFields(pid);
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    // A child that exited meanwhile has no stat left: its time is in the parent's cutime/cstime now.
+    const fields = procStatFields(entry);
+    if (fields && Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
+}
+
+/** CPU seconds this machine's cores have been busy (/proc/stat: user, nice, system, irq, softirq; not idle, iowait or steal). */
+export function machineCpuSeconds() {
+  const [, user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return (user + nice + system + irq + softirq) / 100;
 }
 
 /**

@@ -90,7 +90,7 @@ if (process.argv[2] === '--receiver') {
 
 async function main() {
   const { randomBytes } = await import('node:crypto');
-  const { readdirSync, readFileSync } = await import('node:fs');
+  const { readFileSync } = await import('node:fs');
   const { mkdir, writeFile } = await import('node:fs/promises');
   const os = await import('node:os');
   const path = await import('node:path');
@@ -98,7 +98,7 @@ async function main() {
   const pg = (await import('pg')).default;
   const lib = await import('./lib.mjs');
   const { baselineRow, measureBaseline } = await import('./baseline-ingest.mjs');
-  const { printQueryDelta, queryDelta, readQueryCounts } = await import('./crm-helpers.mjs');
+  const { machineCpuSeconds, parentPid, printQueryDelta, processCpuSeconds, queryDelta, readQueryCounts, serverCpuSeconds } = await import('./crm-helpers.mjs');
   const { pathToFileURL } = await import('node:url');
   const { BENCH_DIR, ROOT_DIR, createScratchDatabase, envInt, envSeconds, freePort, loadCheck, printTable, sleep, spawnApp, spawnNode, waitForHttp } = lib;
 
@@ -280,8 +280,8 @@ async function main() {
         `after the ${Object.keys(accounts).length} registrations ${memoryAfterRegister.rss.toFixed(0)} MB, after setup ${memoryAfterSetup.rss.toFixed(0)} MB (anon ${memoryAfterSetup.anon.toFixed(0)})\n`,
     );
 
-    const cpu = () => cpuSeconds(app.pid);
-    const receiverCpu = () => cpuSeconds(receiver.pid);
+    const cpu = () => processCpuSeconds(app.pid);
+    const receiverCpu = () => processCpuSeconds(receiver.pid);
     const postmasterPid = parentPid((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
     const pgCpu = () => serverCpuSeconds(postmasterPid);
 
@@ -514,48 +514,6 @@ async function main() {
   }
 
   // ---- /proc helpers -----------------------------------------------------------------------------------------
-
-  /** utime + stime of a process in seconds (from /proc/<pid>/stat). */
-  function cpuSeconds(pid) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      return NaN;
-    }
-  }
-
-  /** The parent of a process (PPid in /proc/<pid>/status): PostgreSQL's postmaster, from one of its backends. */
-  function parentPid(pid) {
-    return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-  }
-
-  /**
-   * CPU seconds of a server and its children: its own utime + stime, what its children that exited used
-   * (cutime + cstime: the postmaster reaps its backends), and what its live children used so far.
-   */
-  function serverCpuSeconds(pid) {
-    const fieldsOf = (stat) => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const own = fieldsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const fields = fieldsOf(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-        if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
-      } catch {
-        // exited meanwhile: its time is in the parent's cutime/cstime now
-      }
-    }
-    return ticks / 100;
-  }
-
-  /** CPU seconds this machine's cores have been busy (/proc/stat: user, nice, system, irq, softirq; not idle, iowait or steal). */
-  function machineCpuSeconds() {
-    const [, user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-    return (user + nice + system + irq + softirq) / 100;
-  }
 
   /** Samples VmRSS every 50 ms; peak(name) is the highest sample since mark(name). */
   function rssSampler(pid) {
