@@ -1,0 +1,111 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLAIM_DUE_SQL } from '../src/webhooks/delivery/webhook-delivery.repository.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+const TENANT = '00000000-0000-4000-8000-000000000001';
+const SUBSCRIPTIONS = Array.from({ length: 10 }, (_, i) => `00000000-0000-4000-8001-${String(i + 1).padStart(12, '0')}`);
+const DELIVERED_EVENTS = 5_000;
+const BURST_EVENTS = 4_000;
+const BURST = BURST_EVENTS * SUBSCRIPTIONS.length;
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Rows a plan read from webhook_deliveries (its heap and its indexes), over every loop of every node. */
+function deliveryRowsRead(node: PlanNode): number {
+  const own =
+    node['Relation Name'] === 'webhook_deliveries' || node['Index Name']?.startsWith('webhook_deliveries')
+      ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0)) * node['Actual Loops']
+      : 0;
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + deliveryRowsRead(child), 0);
+}
+
+/**
+ * The delivery worker's claim on a mature queue: statistics were taken while nothing was pending (every
+ * delivery done), then a burst of due deliveries arrives before autovacuum analyzes the table again, and most
+ * subscriptions are saturated. The claim must still read about as many rows as its candidates' walk (10 ×
+ * its limit, plus the saturated subscriptions' rows it skips), not the whole burst: the planner believes the
+ * due index is empty, and a plan that walks all of it for each candidate took 56 s at 200,000 due rows.
+ */
+describe('the delivery claim with statistics taken before a burst', () => {
+  let database: TestDatabase;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    // Rows consistent by construction; foreign-key triggers off for the bulk inserts (this session only).
+    await client.query(`SET session_replication_role = replica`);
+    await client.query(`INSERT INTO tenants (id, name) VALUES ($1, 'claim plan')`, [TENANT]);
+    await client.query(
+      `INSERT INTO webhook_subscriptions (id, tenant_id, event_name, target_url, secret_encrypted)
+       SELECT id, $1, 'contact.created', 'http://127.0.0.1:9/' || n, 'unused' FROM unnest($2::uuid[]) WITH ORDINALITY AS s(id, n)`,
+      [TENANT, SUBSCRIPTIONS],
+    );
+    await client.query(
+      `INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at)
+       SELECT gen_random_uuid(), $1, 'contact.created', '{}', now() - interval '1 day' + i * interval '1 ms'
+         FROM generate_series(1, $2::int) i`,
+      [TENANT, DELIVERED_EVENTS + BURST_EVENTS],
+    );
+    await client.query(
+      `INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name, status, attempts, next_attempt_at, completed_at, created_at)
+       SELECT e.tenant_id, s.id, e.id, e.event_name, 'succeeded', 1, e.occurred_at, e.occurred_at, e.occurred_at
+         FROM (SELECT * FROM domain_events ORDER BY occurred_at LIMIT $1) e CROSS JOIN webhook_subscriptions s`,
+      [DELIVERED_EVENTS],
+    );
+    await client.query(`ANALYZE webhook_deliveries`);
+    // No autoanalyze during the test: the statistics stay those of the queue with nothing pending.
+    await client.query(`ALTER TABLE webhook_deliveries SET (autovacuum_enabled = false)`);
+    await client.query(
+      `INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name, next_attempt_at)
+       SELECT e.tenant_id, s.id, e.id, e.event_name, now() - interval '1 hour' + (row_number() OVER (ORDER BY e.occurred_at, s.id)) * interval '1 ms'
+         FROM (SELECT * FROM domain_events ORDER BY occurred_at OFFSET $1) e CROSS JOIN webhook_subscriptions s`,
+      [DELIVERED_EVENTS],
+    );
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+
+  /**
+   * The claim's parameters (limit 20, a share of 4 per subscription) when 8 of the 10 subscriptions already
+   * hold their share in this instance: the 2 free ones have room for 8, fewer than the limit asks, as when a
+   * worker's claim of 100 meets a few subscriptions with room.
+   */
+  const LIMIT = 20;
+  const SHARE = 4;
+  const claimParams = () => {
+    const saturated = SUBSCRIPTIONS.slice(0, 8);
+    return [LIMIT, saturated, 45, SHARE, saturated, saturated.map(() => SHARE)];
+  };
+
+  it('reads a bounded number of rows, not the burst, and leases only the free subscriptions’ deliveries', async () => {
+    await client.query('BEGIN');
+    try {
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${CLAIM_DUE_SQL}`, claimParams());
+      const read = deliveryRowsRead(rows[0]['QUERY PLAN'][0].Plan);
+      // The walk: 10 × LIMIT candidates of the 2 free subscriptions and the saturated ones' rows among them
+      // (~1,000), then one lookup per delivery leased.
+      expect(read).toBeLessThan(BURST / 4);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+
+    const claimed = await client.query<{ subscription_id: string; attempts: number }>(CLAIM_DUE_SQL, claimParams());
+    expect(claimed.rows).toHaveLength(2 * SHARE);
+    expect(new Set(claimed.rows.map((row) => row.subscription_id))).toEqual(new Set(SUBSCRIPTIONS.slice(8)));
+    expect(claimed.rows.every((row) => row.attempts === 1)).toBe(true);
+  });
+});
