@@ -18,15 +18,17 @@ export const DELIVERIES_CHANNEL = 'junction_webhook_deliveries';
  * The claim (see claimDue): $1 limit, $2 saturated subscriptions, $3 lease seconds, $4 per-subscription share,
  * $5/$6 the subscriptions this instance holds deliveries of and how many. Exported for bench/scale.mjs's EXPLAIN.
  *
- * Its cost is bounded by the candidates' walk, whatever the planner believes. `due` re-checks each candidate
- * on its locked row against what the walk read (status, attempts, next_attempt_at: a lease, an outcome, a
- * hand-back and a resend each change one of them), not against constants. Columns of a materialized CTE carry
- * no constant across, so nothing makes the partial due index usable for `d`. Each ranked candidate, in order,
- * is looked up by primary key until the limit is leased. The check used to be
- * `d.status = 'pending' AND d.next_attempt_at <= now()`. When statistics had been taken while nothing was
- * pending (a mature table, then a burst of deliveries), the due index looked empty, and PostgreSQL walked all
- * of it, probing the ranked candidates at each row: 56 s for one claim among 200,000 due rows with 8 of 10
- * subscriptions saturated, against 5 ms now (test/webhook-claim-plan.e2e-spec.ts).
+ * Its cost is bounded by the candidates' walk, whatever the planner believes. `due` takes the ranked
+ * candidates in order and locks each by primary key (a LATERAL subquery with FOR UPDATE is never flattened,
+ * so this is always that nested loop). It stops once the limit is leased. The lock re-checks the row against
+ * what the walk read: status, attempts and next_attempt_at, which a lease, an outcome, a hand-back and a
+ * resend each change. It does not compare with constants. Columns of a materialized CTE carry no constant
+ * across, so no partial index is usable there.
+ *
+ * The check used to be `d.status = 'pending' AND d.next_attempt_at <= now()` on a join. Statistics taken while
+ * nothing was pending (a mature table, then a burst of deliveries) made the due index look empty. PostgreSQL
+ * then walked all of it and probed the ranked candidates at each row: 51 s for one claim among 200,000 due
+ * rows with 8 of 10 subscriptions saturated, against 5 ms now (test/webhook-claim-plan.e2e-spec.ts).
  */
 export const CLAIM_DUE_SQL = `WITH candidates AS MATERIALIZED (
          SELECT id, subscription_id, status, attempts, next_attempt_at FROM webhook_deliveries
@@ -39,13 +41,14 @@ export const CLAIM_DUE_SQL = `WITH candidates AS MATERIALIZED (
                 $4::int - coalesce(b.in_flight, 0) AS free
            FROM candidates c LEFT JOIN unnest($5::uuid[], $6::int[]) AS b(subscription_id, in_flight) USING (subscription_id)),
        due AS (
-         SELECT d.id
+         SELECT locked.id
            FROM (SELECT id, status, attempts, next_attempt_at FROM ranked WHERE rank <= free ORDER BY next_attempt_at) r
-           JOIN webhook_deliveries d ON d.id = r.id
-          WHERE d.status = r.status AND d.attempts = r.attempts AND d.next_attempt_at = r.next_attempt_at
+          CROSS JOIN LATERAL (
+                SELECT d.id FROM webhook_deliveries d
+                 WHERE d.id = r.id AND d.status = r.status AND d.attempts = r.attempts AND d.next_attempt_at = r.next_attempt_at
+                 FOR UPDATE SKIP LOCKED) locked
           ORDER BY r.next_attempt_at
-          LIMIT $1
-          FOR UPDATE OF d SKIP LOCKED)
+          LIMIT $1)
        UPDATE webhook_deliveries d
           SET next_attempt_at = now() + make_interval(secs => $3), attempts = d.attempts + 1
          FROM due, webhook_subscriptions s, domain_events e
