@@ -33,7 +33,7 @@ function deliveryRowsRead(node: PlanNode): number {
  * delivery done), then a burst of due deliveries arrives before autovacuum analyzes the table again, and most
  * subscriptions are saturated. The claim must still read about as many rows as its candidates' walk (10 ×
  * its limit, plus the saturated subscriptions' rows it skips), not the whole burst: the planner believes the
- * due index is empty, and a plan that walks all of it for each candidate took 56 s at 200,000 due rows.
+ * due index is empty, and a plan that walks all of it for each candidate took 50–56 s at 200,000 due rows.
  */
 describe('the delivery claim with statistics taken before a burst', () => {
   let database: TestDatabase;

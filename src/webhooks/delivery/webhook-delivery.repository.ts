@@ -27,7 +27,7 @@ export const DELIVERIES_CHANNEL = 'junction_webhook_deliveries';
  *
  * The check used to be `d.status = 'pending' AND d.next_attempt_at <= now()` on a join. Statistics taken while
  * nothing was pending (a mature table, then a burst of deliveries) made the due index look empty. PostgreSQL
- * then walked all of it and probed the ranked candidates at each row: 51 s for one claim among 200,000 due
+ * then walked all of it and probed the ranked candidates at each row: 50–56 s for one claim among 200,000 due
  * rows with 8 of 10 subscriptions saturated, against 5 ms now (test/webhook-claim-plan.e2e-spec.ts).
  */
 export const CLAIM_DUE_SQL = `WITH candidates AS MATERIALIZED (

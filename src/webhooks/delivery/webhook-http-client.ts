@@ -28,9 +28,12 @@ function readExcerpt(stream: Readable): Promise<string> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    // Once: the end, an error (a body cut short still leaves what was read; the status code is what decides the
-    // outcome), a close without an end, or enough read. Resolving again after the first is a no-op.
+    let finished = false;
+    // Once, on whichever comes first: the end (a 'close' follows it), an error (a body cut short still leaves what
+    // was read; the status code is what decides the outcome), a close without an end, or enough read.
     const finish = () => {
+      if (finished) return;
+      finished = true;
       stream.destroy();
       resolve(Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8'));
     };
