@@ -259,6 +259,30 @@ describe('outbound webhook delivery', () => {
       expect(headers).not.toHaveProperty('x-webhook-signature-previous');
     });
 
+    it('sends those headers and the transport ones only, no HTTP client defaults such as Accept', async () => {
+      const contact = await createContact(account, { email: 'header-set@example.com' });
+
+      const { headers } = await waitForWebhook(path, (body) => body.event_name === 'contact.created' && body.contact_id === contact.id);
+
+      expect(Object.keys(headers).sort()).toEqual(
+        [
+          'accept-encoding',
+          'connection',
+          'content-length',
+          'content-type',
+          'host',
+          'user-agent',
+          'webhook-id',
+          'webhook-signature',
+          'webhook-timestamp',
+          'x-webhook-event',
+          'x-webhook-id',
+          'x-webhook-signature',
+          'x-webhook-timestamp',
+        ].sort(),
+      );
+    });
+
     it("sends a compact JSON body with the envelope and the contact's fields (the seed's contact_id and email)", async () => {
       const contact = await createContact(account, { email: 'Compact.Body@example.com', company: 'Acme Ltd' });
 
