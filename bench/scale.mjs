@@ -374,7 +374,8 @@ const LIST_SQL = {
   inbound: `SELECT e.* FROM integration_events e WHERE e.tenant_id = $1 AND e.status = $2 ORDER BY e.received_at DESC, e.id DESC LIMIT 51`,
 };
 
-// The claims as the built app runs them (the repositories' own statements, exported for this), with an idle
+// The claims as the built app runs them (the repositories' own statements, exported for this, and the delivery
+// claim's session settings, which its connection has), with an idle
 // worker's parameters: deliveries limit 100, nothing saturated or busy, lease 35 s, 20 per subscription; inbound
 // limit 25 (one batch).
 const DELIVERY_CLAIM_PARAMS = [100, [], 35, 20, [], []];
@@ -384,7 +385,7 @@ async function claimStatements() {
   await import('reflect-metadata');
   const built = (file) => import(pathToFileURL(path.join(ROOT_DIR, 'dist', 'src', 'webhooks', file)).href);
   const [delivery, inbound] = await Promise.all([built('delivery/webhook-delivery.repository.js'), built('inbound/integration-event.repository.js')]);
-  return { deliveryClaimSql: delivery.CLAIM_DUE_SQL, inboundClaimSql: inbound.CLAIM_DUE_SQL };
+  return { deliveryClaimSql: delivery.CLAIM_DUE_SQL, deliveryClaimSettings: delivery.CLAIM_SESSION_SETTINGS, inboundClaimSql: inbound.CLAIM_DUE_SQL };
 }
 
 /** DUE_ROWS due deliveries (and their events) over the big tenant's subscriptions, in `client`'s transaction. */
@@ -415,10 +416,14 @@ async function insertReceivedEvents(client, tenantId) {
   return rows.map((row) => row.id);
 }
 
-/** Runs a claim statement `CLAIM_RUNS` times over DUE_ROWS uncommitted due rows (invisible to the app), rolled back each time. */
-async function timeClaim(client, insertRows, sql, params) {
+/**
+ * Runs a claim statement `CLAIM_RUNS` times over DUE_ROWS uncommitted due rows (invisible to the app), rolled back
+ * each time, with the session `settings` its connection has in the app (for this transaction only).
+ */
+async function timeClaim(client, insertRows, sql, params, settings = {}) {
   await client.query('BEGIN');
   try {
+    for (const [name, value] of Object.entries(settings)) await client.query(`SELECT set_config($1, $2, true)`, [name, value]);
     await insertRows();
     const times = [];
     let plan;
@@ -573,8 +578,8 @@ async function measureLevel(n, log) {
       await figure('metrics', 'GET /metrics scrape', () => timeGets(`${api}/metrics`, { count: METRICS_REQUESTS, warmup: 3 }));
 
       // The claims: the statement itself over DUE_ROWS due rows among the history (rolled back), then a real drain.
-      const { deliveryClaimSql, inboundClaimSql } = await claimStatements();
-      const deliveryClaim = await timeClaim(sqlClient, () => insertDueDeliveries(sqlClient, tenantId, subscriptionIds), deliveryClaimSql, DELIVERY_CLAIM_PARAMS);
+      const { deliveryClaimSql, deliveryClaimSettings, inboundClaimSql } = await claimStatements();
+      const deliveryClaim = await timeClaim(sqlClient, () => insertDueDeliveries(sqlClient, tenantId, subscriptionIds), deliveryClaimSql, DELIVERY_CLAIM_PARAMS, deliveryClaimSettings);
       result.figures.delivery_claim_sql = { what: `delivery claim statement (100 of ${DUE_ROWS} due), PostgreSQL time`, p50: deliveryClaim.p50, p99: deliveryClaim.p99 };
       result.plans.delivery_claim_sql = planSummary(deliveryClaim.plan);
       log(`    delivery claim statement: p50 ${deliveryClaim.p50.toFixed(2)} ms, p99 ${deliveryClaim.p99.toFixed(2)} ms`);

@@ -1,6 +1,9 @@
+import { Logger } from '@nestjs/common';
 import pg from 'pg';
+import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIM_DUE_SQL } from '../src/webhooks/delivery/webhook-delivery.repository.js';
+import { dedicatedPool } from '../src/database/dedicated-pool.js';
+import { CLAIM_DUE_SQL, CLAIM_SESSION_SETTINGS } from '../src/webhooks/delivery/webhook-delivery.repository.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 const TENANT = '00000000-0000-4000-8000-000000000001';
@@ -28,6 +31,17 @@ function deliveryRowsRead(node: PlanNode): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + deliveryRowsRead(child), 0);
 }
 
+/** A tenant and its 10 subscriptions, on a session whose foreign-key triggers are off for the bulk inserts (rows consistent by construction). */
+async function seedSubscriptions(client: pg.Client, tenantName: string): Promise<void> {
+  await client.query(`SET session_replication_role = replica`);
+  await client.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [TENANT, tenantName]);
+  await client.query(
+    `INSERT INTO webhook_subscriptions (id, tenant_id, event_name, target_url, secret_encrypted)
+     SELECT id, $1, 'contact.created', 'http://127.0.0.1:9/' || n, 'unused' FROM unnest($2::uuid[]) WITH ORDINALITY AS s(id, n)`,
+    [TENANT, SUBSCRIPTIONS],
+  );
+}
+
 /**
  * The delivery worker's claim on a mature queue: statistics were taken while nothing was pending (every
  * delivery done), then a burst of due deliveries arrives before autovacuum analyzes the table again, and most
@@ -43,14 +57,7 @@ describe('the delivery claim with statistics taken before a burst', () => {
     database = await createTestDatabase();
     client = new pg.Client({ connectionString: database.url });
     await client.connect();
-    // Rows consistent by construction; foreign-key triggers off for the bulk inserts (this session only).
-    await client.query(`SET session_replication_role = replica`);
-    await client.query(`INSERT INTO tenants (id, name) VALUES ($1, 'claim plan')`, [TENANT]);
-    await client.query(
-      `INSERT INTO webhook_subscriptions (id, tenant_id, event_name, target_url, secret_encrypted)
-       SELECT id, $1, 'contact.created', 'http://127.0.0.1:9/' || n, 'unused' FROM unnest($2::uuid[]) WITH ORDINALITY AS s(id, n)`,
-      [TENANT, SUBSCRIPTIONS],
-    );
+    await seedSubscriptions(client, 'claim plan');
     await client.query(
       `INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at)
        SELECT gen_random_uuid(), $1, 'contact.created', '{}', now() - interval '1 day' + i * interval '1 ms'
@@ -107,5 +114,63 @@ describe('the delivery claim with statistics taken before a burst', () => {
     expect(claimed.rows).toHaveLength(2 * SHARE);
     expect(new Set(claimed.rows.map((row) => row.subscription_id))).toEqual(new Set(SUBSCRIPTIONS.slice(8)));
     expect(claimed.rows.every((row) => row.attempts === 1)).toBe(true);
+  });
+});
+
+/**
+ * A new install's first burst: webhook_deliveries never analyzed, so the planner guesses a few dozen due rows
+ * and, walked in full, a bitmap scan of them and a sort look cheaper than the due index read in order. On the
+ * claim's own connection (the repository's: dedicatedPool with CLAIM_SESSION_SETTINGS) the claim still reads
+ * about its candidates' walk, not the whole burst; a plan that reads and sorts the burst costs each claim in
+ * proportion to the backlog.
+ */
+describe('the delivery claim on a table never analyzed', () => {
+  const EVENTS = 3_000;
+  const DUE = EVENTS * SUBSCRIPTIONS.length;
+  let database: TestDatabase;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const setup = new pg.Client({ connectionString: database.url });
+    await setup.connect();
+    try {
+      await setup.query(`ALTER TABLE webhook_deliveries SET (autovacuum_enabled = false)`);
+      await seedSubscriptions(setup, 'first burst');
+      // As one fan-out writes them: one statement, so every row has the same next_attempt_at (its now()).
+      await setup.query(
+        `WITH e AS (INSERT INTO domain_events (id, tenant_id, event_name, payload, occurred_at) SELECT gen_random_uuid(), $1, 'contact.created', '{}', now() FROM generate_series(1, $2::int) RETURNING id, tenant_id, event_name)
+         INSERT INTO webhook_deliveries (tenant_id, subscription_id, event_id, event_name)
+         SELECT e.tenant_id, s.id, e.id, e.event_name FROM e CROSS JOIN webhook_subscriptions s`,
+        [TENANT, EVENTS],
+      );
+    } finally {
+      await setup.end();
+    }
+    pool = dedicatedPool({ options: { url: database.url } } as unknown as DataSource, {
+      applicationName: 'claim-plan-test',
+      settings: CLAIM_SESSION_SETTINGS,
+      logger: new Logger('claim-plan-test'),
+    });
+  });
+
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+  });
+
+  it('walks the due index in order and stops: it reads about 10 × its limit, not every due row', async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${CLAIM_DUE_SQL}`, [100, [], 45, 20, [], []]);
+      await client.query('ROLLBACK');
+      // The walk: 1,000 candidates, then one lookup and one update per delivery leased (100).
+      expect(deliveryRowsRead(rows[0]['QUERY PLAN'][0].Plan)).toBeLessThan(DUE / 4);
+    } finally {
+      client.release();
+    }
+    const { rows } = await pool.query<{ subscription_id: string }>(CLAIM_DUE_SQL, [100, [], 45, 20, [], []]);
+    expect(rows).toHaveLength(100);
   });
 });

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../common/http/database-unavailable.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { dedicatedPool } from '../../database/dedicated-pool.js';
 import { DomainEventPublisher } from '../../events/domain-event-publisher.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service.js';
@@ -192,12 +193,7 @@ export class DeliveryOutcomes implements OnApplicationShutdown {
 
   /** The outcome writer's own connection (one; the pool drops a connection whose query failed and opens another). */
   private outcomePool(): pg.Pool {
-    if (!this.pool) {
-      const options = this.dataSource.options as { url?: string };
-      this.pool = new pg.Pool({ connectionString: options.url, max: 1, application_name: 'junction-crm-outcomes', connectionTimeoutMillis: 10_000 });
-      // A connection dropped while idle is discarded by the pool; the next write opens another.
-      this.pool.on('error', (error) => this.logger.warn(`Outcome writer's connection lost: ${error.message}`));
-    }
+    this.pool ??= dedicatedPool(this.dataSource, { applicationName: 'junction-crm-outcomes', logger: this.logger });
     return this.pool;
   }
 

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource, type EntityManager, type QueryRunner, type SelectQueryBuilder } from 'typeorm';
+import { dedicatedPool } from '../../database/dedicated-pool.js';
 import { sql, type SqlParams } from '../../database/sql.js';
 import type { OutboxPart } from '../../events/domain-event-publisher.js';
 import type { EventName } from '../../events/event-catalog.js';
@@ -29,6 +30,9 @@ export const DELIVERIES_CHANNEL = 'junction_webhook_deliveries';
  * nothing was pending (a mature table, then a burst of deliveries) made the due index look empty. PostgreSQL
  * then walked all of it and probed the ranked candidates at each row: 50–56 s for one claim among 200,000 due
  * rows with 8 of 10 subscriptions saturated, against 5 ms now (test/webhook-claim-plan.e2e-spec.ts).
+ *
+ * The walk itself must be the due index read in order and stopped at its limit, and only CLAIM_SESSION_SETTINGS
+ * make sure of that (the claim runs on a connection of its own that has them).
  */
 export const CLAIM_DUE_SQL = `WITH candidates AS MATERIALIZED (
          SELECT id, subscription_id, status, attempts, next_attempt_at FROM webhook_deliveries
@@ -56,13 +60,34 @@ export const CLAIM_DUE_SQL = `WITH candidates AS MATERIALIZED (
        RETURNING ${CLAIMED_COLUMNS}`;
 
 /**
+ * The claim connection's planner settings. When the statistics hold fewer due rows than the candidates' walk
+ * takes (a table not analyzed since a burst arrived: a new install's first burst, or any after a quiet spell),
+ * PostgreSQL reads every due row through a bitmap scan and sorts them all to keep the first ones. Each claim then
+ * costs in proportion to the backlog: 9.6 ms at 26,000 due rows, and 1,713 deliveries/s instead of 2,450 for a
+ * backlog of 30,000 (bench/README.md, the twelfth session). Without bitmap scans the choice is between the ordered
+ * walk and a sequential scan, and the walk is the cheaper at any estimate. Bitmap scans are what other queries
+ * (the trigram search, say) need, hence a connection of the claim's own rather than a server setting.
+ */
+export const CLAIM_SESSION_SETTINGS: Record<string, string> = { enable_bitmapscan: 'off' };
+
+/**
  * The one owner of `webhook_deliveries` and `webhook_delivery_attempts`: every statement that reads or writes
  * them is here, so the lease protocol (status 'pending' + next_attempt_at as both due time and lease end,
  * attempts counting the attempt under way) is reviewed in one place.
  */
 @Injectable()
-export class WebhookDeliveryRepository {
+export class WebhookDeliveryRepository implements OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDeliveryRepository.name);
+  /** The claims' own connection (CLAIM_SESSION_SETTINGS), opened by the first claim: an API-only instance has none. */
+  private claimPool: pg.Pool | null = null;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    const pool = this.claimPool;
+    this.claimPool = null;
+    await pool?.end();
+  }
 
   /**
    * The transactional fan-out, as a part of the statement that records the events (an OutboxStep's part):
@@ -96,8 +121,9 @@ export class WebhookDeliveryRepository {
   async claimDue({ limit, leaseSeconds, perSubscription, held }: ClaimLimits): Promise<ClaimedDelivery[]> {
     const busy = [...held];
     const saturated = busy.filter(([, n]) => n >= perSubscription).map(([id]) => id);
+    this.claimPool ??= dedicatedPool(this.dataSource, { applicationName: 'junction-crm-claims', settings: CLAIM_SESSION_SETTINGS, logger: this.logger });
     const { rows } = await sql<ClaimedRow>(
-      this.dataSource,
+      this.claimPool,
       CLAIM_DUE_SQL,
       [limit, saturated, leaseSeconds, perSubscription, busy.map(([id]) => id), busy.map(([, n]) => n)],
     );
