@@ -29,7 +29,7 @@ const FLUSH_SIZE = 200;
  * How long the first outcome waits for others to share its write, while the writer is idle (a busy writer takes
  * what piled up as soon as it is done). An outcome not yet written is a delivery sent again after a crash: at
  * 20 ms, test/webhook-crash-resend.e2e-spec.ts saw 6–22 of 900 events sent twice (its bound, 2 %, is 18); at
- * 5 ms, 6–7. The writes this adds come only while the rate is low enough for the writer to be idle.
+ * 5 ms, 5–8. The writes this adds come only while the rate is low enough for the writer to be idle.
  */
 const FLUSH_DELAY_MS = 5;
 /** Most outcomes one write takes: what piled up while the previous write ran goes in the next one. */
@@ -135,8 +135,8 @@ export class DeliveryOutcomes implements OnApplicationShutdown {
 
   /**
    * One writer at a time, taking everything buffered when it starts: a write that takes longer than
-   * FLUSH_DELAY_MS makes the next batch bigger instead of queueing one small write per FLUSH_DELAY_MS behind it (a queue
-   * that grew by seconds under load, each second an outcome a crash would send again).
+   * FLUSH_DELAY_MS makes the next batch bigger instead of queueing one small write per FLUSH_DELAY_MS behind
+   * it (a queue that grew by seconds under load, each second an outcome a crash would send again).
    */
   private scheduleWrite(): void {
     if (this.writing || this.timer) return;

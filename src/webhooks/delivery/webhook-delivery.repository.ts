@@ -64,9 +64,10 @@ export const CLAIM_DUE_SQL = `WITH candidates AS MATERIALIZED (
  * takes (a table not analyzed since a burst arrived: a new install's first burst, or any after a quiet spell),
  * PostgreSQL reads every due row through a bitmap scan and sorts them all to keep the first ones. Each claim then
  * costs in proportion to the backlog: 9.6 ms at 26,000 due rows, and 1,572–1,713 deliveries/s instead of
- * 2,209–2,453 for a backlog of 30,000 (bench/README.md, the twelfth session). Without bitmap scans the choice is between the ordered
- * walk and a sequential scan, and the walk is the cheaper at any estimate. Bitmap scans are what other queries
- * (the trigram search, say) need, hence a connection of the claim's own rather than a server setting.
+ * 2,209–2,453 for a backlog of 30,000 (bench/README.md, the twelfth session). Without bitmap scans the choice
+ * is between the ordered walk and a sequential scan, and the walk is the cheaper at any estimate. Bitmap scans
+ * are what other queries (the trigram search, say) need, hence a connection of the claim's own rather than a
+ * server setting.
  */
 export const CLAIM_SESSION_SETTINGS: Record<string, string> = { enable_bitmapscan: 'off' };
 
