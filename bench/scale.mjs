@@ -418,18 +418,27 @@ async function insertReceivedEvents(client, tenantId) {
 
 /**
  * Runs a claim statement `CLAIM_RUNS` times over DUE_ROWS uncommitted due rows (invisible to the app), rolled back
- * each time, with the session `settings` its connection has in the app (for this transaction only).
+ * each time, with the session `settings` its connection has in the app (for this transaction only). `prepared`:
+ * as the app runs the delivery claim, a prepared statement (EXECUTE, so its plan is the one the settings choose).
  */
-async function timeClaim(client, insertRows, sql, params, settings = {}) {
+async function timeClaim(client, insertRows, sql, params, { settings = {}, prepared = false } = {}) {
+  let deallocate = false;
   await client.query('BEGIN');
   try {
     for (const [name, value] of Object.entries(settings)) await client.query(`SELECT set_config($1, $2, true)`, [name, value]);
     await insertRows();
+    // EXECUTE takes its arguments as literals (numbers and arrays here).
+    const literals = params.map((value) => (Array.isArray(value) ? pg.escapeLiteral(`{${value.join(',')}}`) : String(value)));
+    if (prepared) {
+      await client.query(`PREPARE timed_claim AS ${sql}`);
+      deallocate = true;
+    }
+    const statement = prepared ? `EXECUTE timed_claim(${literals.join(', ')})` : sql;
     const times = [];
     let plan;
     for (let i = 0; i < CLAIM_RUNS; i++) {
       await client.query('SAVEPOINT claim');
-      const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`, params);
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${statement}`, prepared ? [] : params);
       const result = rows[0]['QUERY PLAN'][0];
       times.push(result['Execution Time']);
       if (i === Math.floor(CLAIM_RUNS / 2)) plan = result;
@@ -438,6 +447,7 @@ async function timeClaim(client, insertRows, sql, params, settings = {}) {
     return { ...stats(times), plan };
   } finally {
     await client.query('ROLLBACK');
+    if (deallocate) await client.query('DEALLOCATE timed_claim');
   }
 }
 
@@ -579,7 +589,7 @@ async function measureLevel(n, log) {
 
       // The claims: the statement itself over DUE_ROWS due rows among the history (rolled back), then a real drain.
       const { deliveryClaimSql, deliveryClaimSettings, inboundClaimSql } = await claimStatements();
-      const deliveryClaim = await timeClaim(sqlClient, () => insertDueDeliveries(sqlClient, tenantId, subscriptionIds), deliveryClaimSql, DELIVERY_CLAIM_PARAMS, deliveryClaimSettings);
+      const deliveryClaim = await timeClaim(sqlClient, () => insertDueDeliveries(sqlClient, tenantId, subscriptionIds), deliveryClaimSql, DELIVERY_CLAIM_PARAMS, { settings: deliveryClaimSettings, prepared: true });
       result.figures.delivery_claim_sql = { what: `delivery claim statement (100 of ${DUE_ROWS} due), PostgreSQL time`, p50: deliveryClaim.p50, p99: deliveryClaim.p99 };
       result.plans.delivery_claim_sql = planSummary(deliveryClaim.plan);
       log(`    delivery claim statement: p50 ${deliveryClaim.p50.toFixed(2)} ms, p99 ${deliveryClaim.p99.toFixed(2)} ms`);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dedicatedPool } from '../src/database/dedicated-pool.js';
-import { CLAIM_DUE_SQL, CLAIM_SESSION_SETTINGS } from '../src/webhooks/delivery/webhook-delivery.repository.js';
+import { CLAIM_DUE_SQL, CLAIM_SESSION_SETTINGS, claimOn } from '../src/webhooks/delivery/webhook-delivery.repository.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 
 const TENANT = '00000000-0000-4000-8000-000000000001';
@@ -31,6 +31,31 @@ function deliveryRowsRead(node: PlanNode): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + deliveryRowsRead(child), 0);
 }
 
+/** The claim's own connection, as the repository opens it (dedicatedPool with CLAIM_SESSION_SETTINGS). */
+function claimPool(url: string): pg.Pool {
+  return dedicatedPool({ options: { url } } as unknown as DataSource, { applicationName: 'claim-plan-test', settings: CLAIM_SESSION_SETTINGS, logger: new Logger('claim-plan-test') });
+}
+
+/**
+ * The plan the claim connection runs the claim with: its generic plan (the session's plan_cache_mode), executed
+ * by EXPLAIN ANALYZE in a transaction that is rolled back. `params` are numbers and arrays of UUIDs or numbers.
+ */
+async function explainClaim(pool: pg.Pool, params: unknown[]): Promise<PlanNode> {
+  const client = await pool.connect();
+  try {
+    await client.query(`PREPARE explained_claim AS ${CLAIM_DUE_SQL}`);
+    await client.query('BEGIN');
+    // EXECUTE takes its arguments as literals (a statement's own parameters do not reach it).
+    const literals = params.map((value) => (Array.isArray(value) ? pg.escapeLiteral(`{${value.join(',')}}`) : String(value)));
+    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained_claim(${literals.join(', ')})`);
+    return rows[0]['QUERY PLAN'][0].Plan;
+  } finally {
+    await client.query('ROLLBACK');
+    await client.query('DEALLOCATE explained_claim');
+    client.release();
+  }
+}
+
 /** A tenant and its 10 subscriptions, on a session whose foreign-key triggers are off for the bulk inserts (rows consistent by construction). */
 async function seedSubscriptions(client: pg.Client, tenantName: string): Promise<void> {
   await client.query(`SET session_replication_role = replica`);
@@ -48,10 +73,12 @@ async function seedSubscriptions(client: pg.Client, tenantName: string): Promise
  * subscriptions are saturated. The claim must still read about as many rows as its candidates' walk (10 ×
  * its limit, plus the saturated subscriptions' rows it skips), not the whole burst: the planner believes the
  * due index is empty, and a plan that walks all of it for each candidate took 50–56 s at 200,000 due rows.
+ * Read, as the repository runs it, on the claim's own connection (its generic plan).
  */
 describe('the delivery claim with statistics taken before a burst', () => {
   let database: TestDatabase;
   let client: pg.Client;
+  let pool: pg.Pool;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -79,9 +106,11 @@ describe('the delivery claim with statistics taken before a burst', () => {
          FROM (SELECT * FROM domain_events ORDER BY occurred_at OFFSET $1) e CROSS JOIN webhook_subscriptions s`,
       [DELIVERED_EVENTS],
     );
+    pool = claimPool(database.url);
   });
 
   afterAll(async () => {
+    await pool?.end();
     await client?.end();
     await database?.drop();
   });
@@ -99,21 +128,14 @@ describe('the delivery claim with statistics taken before a burst', () => {
   };
 
   it('reads a bounded number of rows, not the burst, and leases only the free subscriptions’ deliveries', async () => {
-    await client.query('BEGIN');
-    try {
-      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${CLAIM_DUE_SQL}`, claimParams());
-      const read = deliveryRowsRead(rows[0]['QUERY PLAN'][0].Plan);
-      // The walk: 10 × LIMIT candidates of the 2 free subscriptions and the saturated ones' rows among them
-      // (~1,000), then one lookup per delivery leased.
-      expect(read).toBeLessThan(BURST / 4);
-    } finally {
-      await client.query('ROLLBACK');
-    }
+    // The walk: 10 × LIMIT candidates of the 2 free subscriptions and the saturated ones' rows among them
+    // (~1,000), then one lookup per delivery leased.
+    expect(deliveryRowsRead(await explainClaim(pool, claimParams()))).toBeLessThan(BURST / 4);
 
-    const claimed = await client.query<{ subscription_id: string; attempts: number }>(CLAIM_DUE_SQL, claimParams());
-    expect(claimed.rows).toHaveLength(2 * SHARE);
-    expect(new Set(claimed.rows.map((row) => row.subscription_id))).toEqual(new Set(SUBSCRIPTIONS.slice(8)));
-    expect(claimed.rows.every((row) => row.attempts === 1)).toBe(true);
+    const claimed = await claimOn(pool, claimParams());
+    expect(claimed).toHaveLength(2 * SHARE);
+    expect(new Set(claimed.map((row) => row.subscription_id))).toEqual(new Set(SUBSCRIPTIONS.slice(8)));
+    expect(claimed.every((row) => row.attempts === 1)).toBe(true);
   });
 });
 
@@ -122,7 +144,7 @@ describe('the delivery claim with statistics taken before a burst', () => {
  * and, walked in full, a bitmap scan of them and a sort look cheaper than the due index read in order. On the
  * claim's own connection (the repository's: dedicatedPool with CLAIM_SESSION_SETTINGS) the claim still reads
  * about its candidates' walk, not the whole burst; a plan that reads and sorts the burst costs each claim in
- * proportion to the backlog.
+ * proportion to the backlog. That connection prepares the claim and plans it once, whatever the estimates.
  */
 describe('the delivery claim on a table never analyzed', () => {
   const EVENTS = 3_000;
@@ -147,11 +169,7 @@ describe('the delivery claim on a table never analyzed', () => {
     } finally {
       await setup.end();
     }
-    pool = dedicatedPool({ options: { url: database.url } } as unknown as DataSource, {
-      applicationName: 'claim-plan-test',
-      settings: CLAIM_SESSION_SETTINGS,
-      logger: new Logger('claim-plan-test'),
-    });
+    pool = claimPool(database.url);
   });
 
   afterAll(async () => {
@@ -160,17 +178,19 @@ describe('the delivery claim on a table never analyzed', () => {
   });
 
   it('walks the due index in order and stops: it reads about 10 × its limit, not every due row', async () => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${CLAIM_DUE_SQL}`, [100, [], 45, 20, [], []]);
-      await client.query('ROLLBACK');
-      // The walk: 1,000 candidates, then one lookup and one update per delivery leased (100).
-      expect(deliveryRowsRead(rows[0]['QUERY PLAN'][0].Plan)).toBeLessThan(DUE / 4);
-    } finally {
-      client.release();
-    }
-    const { rows } = await pool.query<{ subscription_id: string }>(CLAIM_DUE_SQL, [100, [], 45, 20, [], []]);
-    expect(rows).toHaveLength(100);
+    // The walk: 1,000 candidates, then one lookup and one update per delivery leased (100).
+    expect(deliveryRowsRead(await explainClaim(pool, [100, [], 45, 20, [], []]))).toBeLessThan(DUE / 4);
+    expect(await claimOn(pool, [100, [], 45, 20, [], []])).toHaveLength(100);
+  });
+
+  it('is planned once per connection: every claim runs the generic plan', async () => {
+    for (let i = 0; i < 3; i++) expect(await claimOn(pool, [10, [], 45, 20, [], []])).toHaveLength(10);
+    const { rows } = await pool.query<{ generic_plans: string; custom_plans: string }>(
+      `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1`,
+      [CLAIM_DUE_SQL],
+    );
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0].generic_plans)).toBeGreaterThanOrEqual(3);
+    expect(Number(rows[0].custom_plans)).toBe(0);
   });
 });

@@ -32,7 +32,7 @@ export const DELIVERIES_CHANNEL = 'junction_webhook_deliveries';
  * rows with 8 of 10 subscriptions saturated, against 5 ms now (test/webhook-claim-plan.e2e-spec.ts).
  *
  * The walk itself must be the due index read in order and stopped at its limit, and only CLAIM_SESSION_SETTINGS
- * make sure of that (the claim runs on a connection of its own that has them).
+ * make sure of that (the claim runs on a connection of its own that has them, as a prepared statement).
  */
 export const CLAIM_DUE_SQL = `WITH candidates AS MATERIALIZED (
          SELECT id, subscription_id, status, attempts, next_attempt_at FROM webhook_deliveries
@@ -64,12 +64,27 @@ export const CLAIM_DUE_SQL = `WITH candidates AS MATERIALIZED (
  * takes (a table not analyzed since a burst arrived: a new install's first burst, or any after a quiet spell),
  * PostgreSQL reads every due row through a bitmap scan and sorts them all to keep the first ones. Each claim then
  * costs in proportion to the backlog: 9.6 ms at 26,000 due rows, and 1,572–1,713 deliveries/s instead of
- * 2,209–2,453 for a backlog of 30,000 (bench/README.md, the twelfth session). Without bitmap scans the choice
- * is between the ordered walk and a sequential scan, and the walk is the cheaper at any estimate. Bitmap scans
- * are what other queries (the trigram search, say) need, hence a connection of the claim's own rather than a
- * server setting.
+ * 2,209–2,453 for a backlog of 30,000 (bench/README.md, the twelfth session). Without bitmap and sequential
+ * scans, the ordered walk of the due index is the only way left to read the candidates, at any estimate.
+ *
+ * With the walk the only plan, planning it anew for each claim is waste: the claim is a named prepared statement
+ * with one generic plan per connection (`force_generic_plan`), built once. Parsing and planning were a third of
+ * the claim's time in PostgreSQL (0.4 and 0.7 ms for a statement that ran in 2.4 ms; bench/README.md, the
+ * thirteenth session). A generic plan cannot know the `LIMIT` and guesses a tenth of the due rows, so for a large
+ * backlog it would weigh a sequential scan and a sort of all of it against the walk; with sequential scans off it
+ * cannot take them. These settings are the claim's alone (the trigram search needs bitmap scans), hence a
+ * connection of its own rather than server settings.
  */
-export const CLAIM_SESSION_SETTINGS: Record<string, string> = { enable_bitmapscan: 'off' };
+export const CLAIM_SESSION_SETTINGS: Record<string, string> = { enable_bitmapscan: 'off', enable_seqscan: 'off', plan_cache_mode: 'force_generic_plan' };
+
+/**
+ * One claim (CLAIM_DUE_SQL and its parameters) on a connection that has CLAIM_SESSION_SETTINGS, as a named
+ * prepared statement: each connection plans it once. Exported for test/webhook-claim-plan.e2e-spec.ts.
+ */
+export async function claimOn(pool: pg.Pool, params: unknown[]): Promise<ClaimedRow[]> {
+  const { rows } = await sql<ClaimedRow>(pool, CLAIM_DUE_SQL, params, { prepare: true });
+  return rows;
+}
 
 /**
  * The one owner of `webhook_deliveries` and `webhook_delivery_attempts`: every statement that reads or writes
@@ -123,11 +138,7 @@ export class WebhookDeliveryRepository implements OnApplicationShutdown {
     const busy = [...held];
     const saturated = busy.filter(([, n]) => n >= perSubscription).map(([id]) => id);
     this.claimPool ??= dedicatedPool(this.dataSource, { applicationName: 'junction-crm-claims', settings: CLAIM_SESSION_SETTINGS, logger: this.logger });
-    const { rows } = await sql<ClaimedRow>(
-      this.claimPool,
-      CLAIM_DUE_SQL,
-      [limit, saturated, leaseSeconds, perSubscription, busy.map(([id]) => id), busy.map(([, n]) => n)],
-    );
+    const rows = await claimOn(this.claimPool, [limit, saturated, leaseSeconds, perSubscription, busy.map(([id]) => id), busy.map(([, n]) => n)]);
     return rows.map(toClaimed);
   }
 
