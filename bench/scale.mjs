@@ -422,18 +422,17 @@ async function insertReceivedEvents(client, tenantId) {
  * as the app runs the delivery claim, a prepared statement (EXECUTE, so its plan is the one the settings choose).
  */
 async function timeClaim(client, insertRows, sql, params, { settings = {}, prepared = false } = {}) {
-  let deallocate = false;
+  let statement = sql;
   await client.query('BEGIN');
   try {
     for (const [name, value] of Object.entries(settings)) await client.query(`SELECT set_config($1, $2, true)`, [name, value]);
     await insertRows();
-    // EXECUTE takes its arguments as literals (numbers and arrays here).
-    const literals = params.map((value) => (Array.isArray(value) ? pg.escapeLiteral(`{${value.join(',')}}`) : String(value)));
     if (prepared) {
       await client.query(`PREPARE timed_claim AS ${sql}`);
-      deallocate = true;
+      // EXECUTE takes its arguments as literals (numbers and arrays here).
+      const literals = params.map((value) => (Array.isArray(value) ? pg.escapeLiteral(`{${value.join(',')}}`) : String(value)));
+      statement = `EXECUTE timed_claim(${literals.join(', ')})`;
     }
-    const statement = prepared ? `EXECUTE timed_claim(${literals.join(', ')})` : sql;
     const times = [];
     let plan;
     for (let i = 0; i < CLAIM_RUNS; i++) {
@@ -447,7 +446,7 @@ async function timeClaim(client, insertRows, sql, params, { settings = {}, prepa
     return { ...stats(times), plan };
   } finally {
     await client.query('ROLLBACK');
-    if (deallocate) await client.query('DEALLOCATE timed_claim');
+    if (statement !== sql) await client.query('DEALLOCATE timed_claim');
   }
 }
 

@@ -41,17 +41,20 @@ function claimPool(url: string): pg.Pool {
  * by EXPLAIN ANALYZE in a transaction that is rolled back. `params` are numbers and arrays of UUIDs or numbers.
  */
 async function explainClaim(pool: pg.Pool, params: unknown[]): Promise<PlanNode> {
+  // EXECUTE takes its arguments as literals (a statement's own parameters do not reach it).
+  const literals = params.map((value) => (Array.isArray(value) ? pg.escapeLiteral(`{${value.join(',')}}`) : String(value)));
   const client = await pool.connect();
   try {
     await client.query(`PREPARE explained_claim AS ${CLAIM_DUE_SQL}`);
-    await client.query('BEGIN');
-    // EXECUTE takes its arguments as literals (a statement's own parameters do not reach it).
-    const literals = params.map((value) => (Array.isArray(value) ? pg.escapeLiteral(`{${value.join(',')}}`) : String(value)));
-    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained_claim(${literals.join(', ')})`);
-    return rows[0]['QUERY PLAN'][0].Plan;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained_claim(${literals.join(', ')})`);
+      return rows[0]['QUERY PLAN'][0].Plan;
+    } finally {
+      await client.query('ROLLBACK');
+      await client.query('DEALLOCATE explained_claim');
+    }
   } finally {
-    await client.query('ROLLBACK');
-    await client.query('DEALLOCATE explained_claim');
     client.release();
   }
 }

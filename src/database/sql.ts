@@ -16,7 +16,8 @@ export interface SqlOptions {
    * Run it as a named prepared statement: PostgreSQL parses and plans it once per connection and reuses the
    * plan, instead of both on every call (a millisecond of the server's CPU for the batch statements of the hot
    * paths). For statements that run often with the same text and whose plan does not depend on the values
-   * bound (inserts from bound arrays, say) — not for queries whose best plan varies with them.
+   * bound (inserts from bound arrays, say) — not for queries whose best plan varies with them, unless their
+   * connection's settings leave them one plan (the delivery claim: CLAIM_SESSION_SETTINGS).
    */
   prepare?: boolean;
 }
